@@ -1,0 +1,46 @@
+#pragma once
+// The door between the serving machinery (kv/, scheduler/, runner/) and the code that
+// runs the model (backend/cpu, backend/cuda). The scheduler decides which tokens run
+// and which KV blocks they use; a backend owns the KV pool memory and computes.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace warden::engine {
+
+// One sequence's share of a step: a prefill chunk or one decode token.
+struct SequenceSlice {
+  int32_t num_new_tokens = 0;     // tokens of this sequence computed in this step
+  int32_t num_cached_tokens = 0;  // tokens already in KV; new tokens take positions from here
+  std::vector<int32_t> block_table;  // physical KV blocks covering [0, cached + new)
+  bool need_logits = false;          // true for the last prefill chunk and for decode
+};
+
+struct ForwardBatch {
+  std::vector<int32_t> tokens;       // new tokens of all slices, concatenated in slice order
+  std::vector<SequenceSlice> seqs;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Allocates the paged KV pool (every layer, K and V). Not thread-safe; call once before forward.
+  virtual void allocate_kv(int32_t num_blocks, int32_t block_tokens) = 0;
+  // Bytes one block takes across all layers, for sizing the pool from a memory budget.
+  virtual size_t kv_bytes_per_block(int32_t block_tokens) const = 0;
+  // Runs the model over the batch, writes the new tokens' K/V into their blocks and fills
+  // `logits` with one row of vocab_size() floats per slice with need_logits, in slice order.
+  // Called from the engine's executor thread only.
+  virtual void forward(const ForwardBatch& batch, std::vector<float>& logits) = 0;
+  virtual int32_t vocab_size() const = 0;
+  virtual int32_t max_context() const = 0;
+  virtual std::string name() const = 0;  // e.g. "cpu", "cuda:0"
+};
+
+// Loads the model folder (config.json, *.safetensors) onto `device` ("auto", "cpu", "cuda:N").
+// Throws std::runtime_error with a clear message when the folder or device is unusable.
+std::unique_ptr<Backend> make_backend(const std::string& model_dir, const std::string& device);
+
+}  // namespace warden::engine

@@ -1,0 +1,13 @@
+// Placeholder: replaced by the module that owns this verb.
+#include <cstdio>
+
+#include "warden/cli/commands.hpp"
+
+namespace warden::cli {
+
+int check(const Args&) {
+  std::fprintf(stderr, "warden check: not implemented yet\n");
+  return 2;
+}
+
+}  // namespace warden::cli
