@@ -54,6 +54,7 @@ struct Team {
   ToolRules tools;
   int64_t max_tokens = 0;  // 0 = no cap
   Position pos;
+  std::vector<Position> models_pos;  // parallel to models
 };
 
 struct KeyEntry {
@@ -62,6 +63,8 @@ struct KeyEntry {
   std::string sha256;               // lower-case hex of the key (computed when `key:` was given)
   std::vector<std::string> models;  // further restriction; empty = team's list
   Position pos;
+  Position team_pos;
+  std::vector<Position> models_pos;  // parallel to models
 };
 
 struct CustomDetector {

@@ -15,6 +15,7 @@ struct ModelTarget {
   int64_t weight = 1;        // relative share among targets (0 = only on fallback order)
   std::string params_json;   // JSON object merged into the request; empty = none
   Position pos;
+  Position provider_pos;
 };
 
 struct ModelRoute {
@@ -22,6 +23,7 @@ struct ModelRoute {
   std::vector<ModelTarget> targets;
   std::vector<std::string> fallback;  // other aliases, tried in order (validated)
   Position pos;
+  std::vector<Position> fallback_pos;  // parallel to fallback
 };
 
 struct RetryConfig {
@@ -50,6 +52,7 @@ struct RoutingRule {
   RuleMatch when;
   std::string use;  // alias to route to instead (validated)
   Position pos;
+  Position use_pos;
 };
 
 struct RoutingConfig {
