@@ -1,0 +1,39 @@
+// SIGTERM drains: the listener closes at once (new connections refused) while an
+// in-flight stream runs to its end; then the process exits 0.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { chunk, deferred, reply, startFakeUpstream } from '../support/fake_upstream.mjs';
+import { canConnect, eventually, openStream } from '../support/http.mjs';
+import { makeConfig, startWarden } from '../support/warden.mjs';
+
+let fake;
+let warden;
+before(async () => {
+  fake = await startFakeUpstream();
+  warden = await startWarden(makeConfig({ upstream: fake }));
+});
+after(async () => {
+  await warden?.stop('SIGKILL');
+  await fake?.close();
+});
+
+test('SIGTERM: in-flight stream finishes, new connections refused, exit 0', async () => {
+  const gate = deferred();
+  fake.setDefault(reply.stream([chunk.role(), chunk.content('before-term'), { wait: gate.promise }, chunk.content('after-term'), chunk.finish('stop'), '[DONE]']));
+  const h = openStream(`${warden.url}/v1/chat/completions`, { model: 'fast', stream: true, messages: [{ role: 'user', content: 'x' }] }, { timeoutMs: 20000 });
+  await h.waitForText('before-term');
+
+  warden.proc.kill('SIGTERM');
+  await eventually(async () => !(await canConnect(warden.port)), { timeoutMs: 5000, what: 'listener closed' });
+  assert.equal(warden.exit, null, 'still running while a stream is in flight');
+
+  gate.resolve();
+  const end = await h.done;
+  assert.equal(end.complete, true, `stream completed: ${JSON.stringify(end)}`);
+  assert.ok(h.text().includes('after-term'));
+  assert.match(h.text(), /data: \[DONE\]/);
+
+  const exit = await Promise.race([warden.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
+  assert.notEqual(exit, 'timeout', 'exited after the drain');
+  assert.deepEqual(exit, { code: 0, signal: null });
+});
