@@ -43,6 +43,12 @@ struct Budget {
 struct ToolRules {
   std::vector<std::string> allow;  // empty = all allowed
   std::vector<std::string> deny;
+  std::string on_violation = "reject";  // reject (400 tool_not_allowed) | strip (drop the tools)
+};
+
+struct TeamGuardrails {
+  bool disabled = false;                 // team kill switch: 503 model_disabled
+  std::vector<std::string> blocked_terms;  // added to the global list for this team
 };
 
 struct Team {
@@ -53,6 +59,10 @@ struct Team {
   std::map<std::string, std::string> dlp;  // detector → action (redact|block|allow)
   ToolRules tools;
   int64_t max_tokens = 0;  // 0 = no cap
+  std::string max_tokens_mode = "clamp";  // clamp | reject (a request asking for more)
+  int64_t max_prompt_tokens = 0;          // 0 = no limit (estimated/counted prompt tokens)
+  RateLimits key_rate_limits;             // applied to each key of the team separately
+  TeamGuardrails guardrails;
   Position pos;
   std::vector<Position> models_pos;  // parallel to models
 };
@@ -77,17 +87,25 @@ struct CustomDetector {
 struct DlpConfig {
   std::map<std::string, std::string> defaults;  // detector → action for teams that set none
   std::vector<CustomDetector> custom;
+  bool scan_responses = true;  // also scan model output (redact/block/log per action)
 };
 
 struct GuardrailsConfig {
   bool kill_switch = false;
   std::vector<std::string> blocked_terms;
   std::vector<std::string> disabled_models;  // aliases answering 503 model_disabled
+  std::vector<std::string> blocked_regex;    // Hyperscan-compatible patterns, input and output
+  std::string moderation_url;                // OpenAI-compatible /v1/moderations base; empty = off
+  std::string moderation_api_key;
+  std::string moderation_failure = "open";   // open | closed (when the call fails)
+  int64_t moderation_timeout_ms = 2000;
 };
 
 struct AuditConfig {
   std::string file;               // relative to state_dir unless absolute; empty = off
   std::string fsync = "batch";    // none | batch | always
+  int64_t checkpoint_every = 100;  // an HMAC checkpoint record after this many records
+  int64_t max_bytes = 0;           // rotate to FILE.N when larger (0 = never); the chain continues
 };
 
 struct CacheConfig {
