@@ -1,0 +1,32 @@
+// Engine from a model folder: backend (make_backend), tokenizer.json and the EOS ids of
+// config.json. Kept apart from engine.cpp so code that brings its own backend (tests,
+// benches) does not link the model loaders.
+#include <stdexcept>
+
+#include "warden/engine/engine.hpp"
+#include "warden/engine/model/model_config.hpp"
+#include "warden/engine/tokenizer/tokenizer.hpp"
+
+namespace warden::engine {
+
+namespace {
+
+const std::string& checked_dir(const EngineConfig& c) {
+  if (c.model_dir.empty()) throw std::runtime_error("engine: model_dir is empty");
+  return c.model_dir;
+}
+
+std::vector<int32_t> eos_ids_of(const std::string& dir) {
+  std::vector<int32_t> ids;
+  for (int64_t id : load_model_config(dir).eos_token_ids) ids.push_back(static_cast<int32_t>(id));
+  return ids;
+}
+
+}  // namespace
+
+Engine::Engine(EngineConfig config)
+    : Engine(config, make_backend(checked_dir(config), config.device),
+             std::make_shared<const Tokenizer>(Tokenizer::load(checked_dir(config) + "/tokenizer.json")),
+             eos_ids_of(checked_dir(config))) {}
+
+}  // namespace warden::engine
