@@ -1,0 +1,84 @@
+#pragma once
+// A decoder-only model described as data, read from a Hugging Face config.json
+// with its real field names. Supported families:
+//  - Qwen2ForCausalLM (QKV bias, no O bias) — DeepSeek-R1-Distill-Qwen.
+//  - LlamaForCausalLM (no biases, optional rope_scaling llama3) — R1-Distill-Llama.
+//  - DeepseekV2ForCausalLM / DeepseekV3ForCausalLM *with standard GQA attention*: the
+//    DeepSeek-MoE FFN (routed + shared experts, first_k_dense_replace, softmax/sigmoid
+//    scoring, norm_topk_prob, routed_scaling_factor) is implemented, but MLA attention
+//    is not yet: a config with kv_lora_rank set is rejected with a clear error. The
+//    tiny MoE model from `warden model make-tiny --arch deepseek-moe` therefore uses
+//    q_proj/k_proj/v_proj/o_proj with num_key_value_heads.
+//  - Qwen2MoeForCausalLM (num_experts, shared_expert with a sigmoid gate).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace warden::engine {
+
+enum class ModelFamily { Qwen2, Llama, DeepseekMoe, Qwen2Moe };
+
+struct RopeScaling {
+  std::string type = "default";  // "default" or "llama3"
+  double factor = 1.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  int64_t original_max_position_embeddings = 8192;
+};
+
+struct MoeConfig {
+  int32_t num_experts = 0;             // routed experts; 0 = dense model
+  int32_t top_k = 0;                   // num_experts_per_tok
+  int32_t expert_intermediate = 0;     // moe_intermediate_size
+  int32_t num_shared_experts = 0;      // DeepSeek n_shared_experts (one MLP of width n × moe_intermediate_size)
+  int32_t shared_intermediate = 0;     // width of the shared-expert MLP (0 = none)
+  bool shared_expert_gate = false;     // Qwen2-MoE: shared output × sigmoid(x·gate)
+  std::string scoring = "softmax";     // scoring_func: softmax | sigmoid
+  bool norm_topk_prob = false;
+  double routed_scaling_factor = 1.0;
+  bool scale_when_normalized = false;  // DeepSeek-V3 scales after normalising; V2 only when not
+  // Which layers are MoE (DeepSeek: first_k_dense_replace / moe_layer_freq;
+  // Qwen2-MoE: decoder_sparse_step / mlp_only_layers).
+  int32_t first_k_dense_replace = 0;
+  int32_t moe_layer_freq = 1;
+  int32_t decoder_sparse_step = 1;
+  std::vector<int32_t> mlp_only_layers;
+};
+
+struct ModelConfig {
+  ModelFamily family = ModelFamily::Qwen2;
+  std::string architecture;  // architectures[0]
+  std::string model_type;
+  int32_t hidden_size = 0;
+  int32_t intermediate_size = 0;  // dense MLP width
+  int32_t num_layers = 0;
+  int32_t num_heads = 0;
+  int32_t num_kv_heads = 0;
+  int32_t head_dim = 0;
+  int32_t vocab_size = 0;
+  int64_t max_position_embeddings = 0;
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  RopeScaling rope_scaling;
+  bool tie_word_embeddings = false;
+  bool qkv_bias = false;
+  bool o_bias = false;
+  bool mlp_bias = false;
+  std::string torch_dtype = "bfloat16";
+  int64_t bos_token_id = -1;
+  std::vector<int64_t> eos_token_ids;
+  MoeConfig moe;
+
+  bool is_moe_layer(int32_t layer) const;
+  int64_t parameter_count() const;
+};
+
+// Throws std::runtime_error with the offending field when the config is unusable.
+ModelConfig parse_model_config(std::string_view json, const std::string& source = "config.json");
+ModelConfig load_model_config(const std::string& model_dir);
+
+// config.json text with the field names the family's HF class expects.
+std::string model_config_to_json(const ModelConfig& c);
+
+}  // namespace warden::engine

@@ -1,0 +1,137 @@
+#include "warden/engine/backend/cpu/cpu_backend.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "warden/engine/backend/cpu/ops.hpp"
+#include "warden/engine/backend/cpu/paged_attention.hpp"
+
+namespace warden::engine::cpu {
+
+CpuBackend::CpuBackend(const std::string& model_dir, int threads)
+    : config_(load_model_config(model_dir)), weights_(config_, model_dir), rotary_(config_), threads_(threads) {}
+
+void CpuBackend::allocate_kv(int32_t num_blocks, int32_t block_tokens) {
+  kv_.allocate(config_.num_layers, num_blocks, block_tokens, config_.num_kv_heads, config_.head_dim);
+}
+
+size_t CpuBackend::kv_bytes_per_block(int32_t block_tokens) const {
+  return PagedKvPool::bytes_per_block(config_.num_layers, block_tokens, config_.num_kv_heads, config_.head_dim);
+}
+
+int32_t CpuBackend::max_context() const {
+  return int32_t(std::min<int64_t>(config_.max_position_embeddings, INT32_MAX));
+}
+
+void CpuBackend::forward(const ForwardBatch& batch, std::vector<float>& logits) {
+  if (!kv_.allocated()) throw std::logic_error("CpuBackend::forward before allocate_kv");
+  const ModelConfig& c = config_;
+  const int64_t hidden = c.hidden_size, half = rotary_.half();
+  int64_t total = 0;
+  row_start_.clear();
+  for (const auto& s : batch.seqs) {
+    if (s.num_new_tokens < 0 || s.num_cached_tokens < 0) throw std::logic_error("negative token count in a slice");
+    row_start_.push_back(total);
+    total += s.num_new_tokens;
+  }
+  if (total != int64_t(batch.tokens.size()))
+    throw std::logic_error("ForwardBatch has " + std::to_string(batch.tokens.size()) + " tokens but its slices claim " +
+                           std::to_string(total));
+
+  x_.resize(size_t(total * hidden));
+  for (int64_t r = 0; r < total; ++r) {
+    const int32_t tok = batch.tokens[size_t(r)];
+    if (tok < 0 || tok >= c.vocab_size) throw std::out_of_range("token id " + std::to_string(tok) + " outside vocab");
+    std::copy_n(weights_.embed() + int64_t(tok) * hidden, hidden, x_.data() + r * hidden);
+  }
+  // One cos/sin row per token, shared by every layer.
+  cos_.resize(size_t(total * half));
+  sin_.resize(size_t(total * half));
+  for (size_t s = 0; s < batch.seqs.size(); ++s)
+    for (int32_t i = 0; i < batch.seqs[s].num_new_tokens; ++i) {
+      const int64_t r = row_start_[s] + i;
+      rotary_.angles(batch.seqs[s].num_cached_tokens + i, cos_.data() + r * half, sin_.data() + r * half);
+    }
+
+  for (int32_t l = 0; l < c.num_layers; ++l) {
+    attention_block(l, batch);
+    ffn_block(l, batch);
+  }
+
+  // Final norm and LM head only for the rows that need logits, one row at a time.
+  size_t need = 0;
+  for (const auto& s : batch.seqs) need += s.need_logits && s.num_new_tokens > 0;
+  logits.resize(need * size_t(c.vocab_size));
+  std::vector<float> normed(static_cast<size_t>(hidden));
+  size_t out = 0;
+  for (size_t s = 0; s < batch.seqs.size(); ++s) {
+    const auto& seq = batch.seqs[s];
+    if (!seq.need_logits || seq.num_new_tokens == 0) continue;
+    const int64_t r = row_start_[s] + seq.num_new_tokens - 1;
+    rms_norm(x_.data() + r * hidden, weights_.final_norm(), float(c.rms_norm_eps), c.hidden_size, normed.data());
+    linear(normed.data(), 1, weights_.lm_head(), nullptr, logits.data() + out * size_t(c.vocab_size));
+    ++out;
+  }
+}
+
+void CpuBackend::attention_block(int32_t l, const ForwardBatch& batch) {
+  const ModelConfig& c = config_;
+  const LayerWeights& w = weights_.layers()[size_t(l)];
+  const int64_t hidden = c.hidden_size, half = rotary_.half();
+  const int64_t q_dim = int64_t(c.num_heads) * c.head_dim, kv_dim = int64_t(c.num_kv_heads) * c.head_dim;
+  const int64_t total = int64_t(batch.tokens.size());
+  h_.resize(size_t(total * hidden));
+  q_.resize(size_t(total * q_dim));
+  k_.resize(size_t(total * kv_dim));
+  v_.resize(size_t(total * kv_dim));
+  attn_.resize(size_t(total * q_dim));
+  proj_.resize(size_t(total * hidden));
+  for (int64_t r = 0; r < total; ++r)
+    rms_norm(x_.data() + r * hidden, w.input_norm, float(c.rms_norm_eps), c.hidden_size, h_.data() + r * hidden);
+
+  const AttentionShape shape{c.num_heads, c.num_kv_heads, c.head_dim};
+  for (size_t s = 0; s < batch.seqs.size(); ++s) {
+    const SequenceSlice& seq = batch.seqs[s];
+    const int32_t n = seq.num_new_tokens;
+    if (n == 0) continue;
+    const int64_t r0 = row_start_[s];
+    linear(h_.data() + r0 * hidden, n, w.q, w.q_bias, q_.data() + r0 * q_dim);
+    linear(h_.data() + r0 * hidden, n, w.k, w.k_bias, k_.data() + r0 * kv_dim);
+    linear(h_.data() + r0 * hidden, n, w.v, w.v_bias, v_.data() + r0 * kv_dim);
+    for (int32_t i = 0; i < n; ++i) {
+      const int64_t r = r0 + i;
+      rotary_.apply(q_.data() + r * q_dim, c.num_heads, cos_.data() + r * half, sin_.data() + r * half);
+      rotary_.apply(k_.data() + r * kv_dim, c.num_kv_heads, cos_.data() + r * half, sin_.data() + r * half);
+      const int64_t pos = int64_t(seq.num_cached_tokens) + i;
+      std::copy_n(k_.data() + r * kv_dim, kv_dim, kv_.key(l, seq.block_table, pos));
+      std::copy_n(v_.data() + r * kv_dim, kv_dim, kv_.value(l, seq.block_table, pos));
+    }
+    paged_attention(shape, q_.data() + r0 * q_dim, n, seq.num_cached_tokens, l, seq.block_table, kv_, threads_,
+                    attn_.data() + r0 * q_dim);
+    linear(attn_.data() + r0 * q_dim, n, w.o, w.o_bias, proj_.data() + r0 * hidden);
+  }
+  add_inplace(x_.data(), proj_.data(), total * hidden);
+}
+
+void CpuBackend::ffn_block(int32_t l, const ForwardBatch& batch) {
+  const ModelConfig& c = config_;
+  const LayerWeights& w = weights_.layers()[size_t(l)];
+  const int64_t hidden = c.hidden_size;
+  const int64_t total = int64_t(batch.tokens.size());
+  for (int64_t r = 0; r < total; ++r)
+    rms_norm(x_.data() + r * hidden, w.post_norm, float(c.rms_norm_eps), c.hidden_size, h_.data() + r * hidden);
+  for (size_t s = 0; s < batch.seqs.size(); ++s) {
+    const int32_t n = batch.seqs[s].num_new_tokens;
+    if (n == 0) continue;
+    const int64_t r0 = row_start_[s];
+    if (w.is_moe)
+      moe_forward(w.moe, c.moe, c.family, h_.data() + r0 * hidden, n, c.hidden_size, ffn_scratch_,
+                  proj_.data() + r0 * hidden);
+    else
+      mlp_forward(w.mlp, h_.data() + r0 * hidden, n, ffn_scratch_, proj_.data() + r0 * hidden);
+  }
+  add_inplace(x_.data(), proj_.data(), total * hidden);
+}
+
+}  // namespace warden::engine::cpu

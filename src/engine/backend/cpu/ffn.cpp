@@ -1,0 +1,110 @@
+#include "warden/engine/backend/cpu/ffn.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "warden/engine/backend/cpu/ops.hpp"
+
+namespace warden::engine::cpu {
+
+void mlp_forward(const MlpWeights& w, const float* x, int32_t m, FfnScratch& s, float* out) {
+  const int64_t inter = w.gate.rows;
+  s.gate.resize(size_t(m * inter));
+  s.up.resize(size_t(m * inter));
+  linear(x, m, w.gate, nullptr, s.gate.data());
+  linear(x, m, w.up, nullptr, s.up.data());
+  silu_mul(s.gate.data(), s.up.data(), m * inter, s.gate.data());
+  linear(s.gate.data(), m, w.down, nullptr, out);
+}
+
+void route_token(const MoeConfig& c, ModelFamily family, const float* logits, int32_t* experts, float* weights) {
+  const int32_t n = c.num_experts;
+  std::vector<float> scores(static_cast<size_t>(n));
+  if (c.scoring == "sigmoid") {
+    for (int32_t e = 0; e < n; ++e) scores[size_t(e)] = 1.0f / (1.0f + std::exp(-logits[e]));
+  } else {
+    float mx = *std::max_element(logits, logits + n), sum = 0.0f;
+    for (int32_t e = 0; e < n; ++e) sum += scores[size_t(e)] = std::exp(logits[e] - mx);
+    for (auto& v : scores) v /= sum;
+  }
+  std::vector<int32_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  // Ties go to the lower expert id so the choice is deterministic.
+  std::partial_sort(order.begin(), order.begin() + c.top_k, order.end(), [&](int32_t a, int32_t b) {
+    return scores[size_t(a)] != scores[size_t(b)] ? scores[size_t(a)] > scores[size_t(b)] : a < b;
+  });
+  float sum = 0.0f;
+  for (int32_t k = 0; k < c.top_k; ++k) {
+    experts[k] = order[size_t(k)];
+    weights[k] = scores[size_t(order[size_t(k)])];
+    sum += weights[k];
+  }
+  if (family == ModelFamily::Qwen2Moe) {
+    if (c.norm_topk_prob)
+      for (int32_t k = 0; k < c.top_k; ++k) weights[k] /= sum;
+    return;
+  }
+  // DeepSeek-V2: renormalise (top_k > 1) or else scale; DeepSeek-V3: renormalise, then scale.
+  const bool normalise = c.norm_topk_prob && c.top_k > 1;
+  if (normalise)
+    for (int32_t k = 0; k < c.top_k; ++k) weights[k] /= (sum + 1e-20f);
+  if (!normalise || c.scale_when_normalized)
+    for (int32_t k = 0; k < c.top_k; ++k) weights[k] *= float(c.routed_scaling_factor);
+}
+
+void moe_forward(const MoeWeights& w, const MoeConfig& c, ModelFamily family, const float* x, int32_t m,
+                 int32_t hidden, FfnScratch& s, float* out) {
+  const int32_t k = c.top_k;
+  s.router.resize(size_t(m) * size_t(c.num_experts));
+  linear(x, m, w.router, nullptr, s.router.data());
+  s.picked.resize(size_t(m * k));
+  s.picked_weight.resize(size_t(m * k));
+  for (int32_t r = 0; r < m; ++r)
+    route_token(c, family, s.router.data() + int64_t(r) * c.num_experts, s.picked.data() + r * k,
+                s.picked_weight.data() + r * k);
+
+  std::fill(out, out + int64_t(m) * hidden, 0.0f);
+  // Experts in id order; each gathers its tokens (in row order) into one GEMM.
+  std::vector<int32_t> rows;
+  std::vector<float> row_weight;
+  for (int32_t e = 0; e < c.num_experts; ++e) {
+    rows.clear();
+    row_weight.clear();
+    for (int32_t r = 0; r < m; ++r)
+      for (int32_t j = 0; j < k; ++j)
+        if (s.picked[size_t(r * k + j)] == e) {
+          rows.push_back(r);
+          row_weight.push_back(s.picked_weight[size_t(r * k + j)]);
+        }
+    if (rows.empty()) continue;
+    const int32_t n = int32_t(rows.size());
+    s.rows_in.resize(size_t(n) * hidden);
+    s.rows_out.resize(size_t(n) * hidden);
+    for (int32_t i = 0; i < n; ++i)
+      std::copy_n(x + int64_t(rows[size_t(i)]) * hidden, hidden, s.rows_in.data() + int64_t(i) * hidden);
+    mlp_forward(w.experts[size_t(e)], s.rows_in.data(), n, s, s.rows_out.data());
+    for (int32_t i = 0; i < n; ++i) {
+      float* dst = out + int64_t(rows[size_t(i)]) * hidden;
+      const float* src = s.rows_out.data() + int64_t(i) * hidden;
+      for (int32_t t = 0; t < hidden; ++t) dst[t] += row_weight[size_t(i)] * src[t];
+    }
+  }
+  if (w.has_shared) {
+    s.shared.resize(size_t(m) * hidden);
+    mlp_forward(w.shared, x, m, s, s.shared.data());
+    for (int32_t r = 0; r < m; ++r) {
+      float gate = 1.0f;
+      if (w.has_shared_gate) {
+        float logit;
+        linear(x + int64_t(r) * hidden, 1, w.shared_gate, nullptr, &logit);
+        gate = 1.0f / (1.0f + std::exp(-logit));
+      }
+      float* dst = out + int64_t(r) * hidden;
+      const float* src = s.shared.data() + int64_t(r) * hidden;
+      for (int32_t t = 0; t < hidden; ++t) dst[t] += gate * src[t];
+    }
+  }
+}
+
+}  // namespace warden::engine::cpu
