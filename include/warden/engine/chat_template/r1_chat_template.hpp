@@ -16,6 +16,7 @@
 //    add_generation_prompt "<｜Assistant｜><think>\n".
 // One deliberate reading: an assistant message that has tool_calls and empty content ("")
 // is treated as null content (OpenAI clients send both), so its tool calls are rendered.
+// A null content elsewhere renders as "" (the Jinja template would fail or print "None").
 #include <string>
 #include <vector>
 
@@ -25,8 +26,7 @@ namespace warden::engine {
 
 struct ChatTemplateOptions {
   bool add_generation_prompt = true;
-  std::string bos_token = "<｜begin▁of▁sentence｜>";
-  std::string eos_token = "<｜end▁of▁sentence｜>";
+  std::string bos_token = "<｜begin▁of▁sentence｜>";  // the template's only variable token
 };
 
 std::string render_r1_chat(const std::vector<ChatMessage>& messages,
