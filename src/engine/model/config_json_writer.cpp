@@ -13,6 +13,7 @@ namespace {
 
 std::string num(double v) {
   char buf[64];
+  if (v == double(int64_t(v)) && v > -1e15 && v < 1e15) return std::to_string(int64_t(v)) + ".0";
   auto res = std::to_chars(buf, buf + sizeof buf, v);
   std::string s(buf, res.ptr);
   if (s.find_first_of(".e") == std::string::npos) s += ".0";
