@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: warden model make-tiny --out DIR [--arch qwen2|llama|deepseek-moe|qwen2-moe]\n"
     "         [--preset bench-100m|r1-distill-qwen-1.5b|r1-distill-llama-8b] [--config FILE]\n"
-    "         [--seed S] [--vocab qwen|deepseek|tiny|none] [--dtype bf16|f16|f32] [--shard-mb N]\n"
+    "         [--seed S] [--vocab qwen|deepseek|tiny|none] [--dtype bf16|f16|f32] [--shard-kb N]\n"
     "         [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--head-dim N] [--intermediate N]\n"
     "         [--vocab-size N] [--experts N] [--top-k N] [--shared-experts N] [--moe-intermediate N]\n"
     "         [--first-dense N] [--tie|--untie] [--qwen-tokenizer FILE]\n";
@@ -35,7 +35,7 @@ int32_t to_int(const std::string& name, const std::string& v) {
 
 int make_tiny(const Args& args) {
   const char* ints[] = {"hidden", "layers", "heads", "kv-heads", "head-dim", "intermediate", "vocab-size",
-                        "experts", "top-k", "shared-experts", "moe-intermediate", "first-dense", "shard-mb"};
+                        "experts", "top-k", "shared-experts", "moe-intermediate", "first-dense", "shard-kb"};
   std::set<std::string> values = {"arch", "out", "seed", "vocab", "config", "preset", "dtype", "qwen-tokenizer"};
   for (auto n : ints) values.insert(n);
   CliArgs a(args, values, {"tie", "untie", "help"});
@@ -72,7 +72,7 @@ int make_tiny(const Args& args) {
   opt("shared-experts", o.shared_experts);
   opt("moe-intermediate", o.moe_intermediate);
   opt("first-dense", o.first_dense);
-  if (auto v = a.get("shard-mb")) o.max_shard_bytes = size_t(to_int("shard-mb", *v)) << 20;
+  if (auto v = a.get("shard-kb")) o.max_shard_bytes = size_t(to_int("shard-kb", *v)) << 10;
   if (a.flag("tie") && a.flag("untie")) throw std::invalid_argument("--tie and --untie exclude each other");
   if (a.flag("tie")) o.tie = true;
   if (a.flag("untie")) o.tie = false;
