@@ -37,3 +37,22 @@ test('SIGTERM: in-flight stream finishes, new connections refused, exit 0', asyn
   assert.notEqual(exit, 'timeout', 'exited after the drain');
   assert.deepEqual(exit, { code: 0, signal: null });
 });
+
+test('SIGTERM with a stream that never ends: cancelled at drain_timeout_ms, then exit', async () => {
+  const fake2 = await startFakeUpstream();
+  const w = await startWarden(makeConfig({ upstream: fake2, server: { limits: { drain_timeout_ms: 500 } } }));
+  try {
+    fake2.setDefault(reply.stream([chunk.role(), chunk.content('stuck'), { hang: true }]));
+    const h = openStream(`${w.url}/v1/chat/completions`, { model: 'fast', stream: true, messages: [{ role: 'user', content: 'x' }] }, { timeoutMs: 20000 });
+    await h.waitForText('stuck');
+    w.proc.kill('SIGTERM');
+    const exit = await Promise.race([w.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
+    assert.notEqual(exit, 'timeout', 'exited after the drain deadline');
+    const end = await h.done;
+    assert.notEqual(end.error, 'stream timed out', 'the client connection was closed by warden');
+    await fake2.waitFor(() => fake2.chatRequests()[0]?.clientClosed, 5000, 'upstream request cancelled');
+  } finally {
+    await w.stop('SIGKILL');
+    await fake2.close();
+  }
+});

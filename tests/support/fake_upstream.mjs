@@ -5,6 +5,7 @@
 // Which script answers a request, first match wins:
 //   1. fake.enqueue(script)          one-shot scripts, in order
 //   2. fake.when(predicate, script)  persistent rules, predicate(record) → bool
+//      (fake.forModel(name, script), fake.forHeader(name, value, script) are shorthands)
 //   3. fake.setDefault(script)       default: reply.chat() (adapts to stream / non-stream)
 // A script is `async (ctx) => {}` with ctx = { req, res, record, fake }; the builders in
 // `reply` cover the DeepSeek behaviours (reasoning, tool-call fragments, keep-alives,
@@ -263,6 +264,12 @@ export async function startFakeUpstream({ tls = false, certFile, keyFile } = {})
     connections: 0,
     enqueue(...scripts) { queue.push(...scripts); return fake; },
     when(pred, script) { rules.push({ pred, script }); return fake; },
+    // Persistent script for requests whose (upstream) model is `model`.
+    forModel(model, script) { return fake.when((r) => r.json?.model === model, script); },
+    // Persistent script for requests carrying header `name` (optionally = value).
+    forHeader(name, value, script) {
+      return fake.when((r) => r.headers[name.toLowerCase()] !== undefined && (value === undefined || r.headers[name.toLowerCase()] === value), script);
+    },
     setDefault(script) { defaultScript = script; return fake; },
     reset() { requests.length = 0; queue.length = 0; rules.length = 0; defaultScript = reply.chat(); fake.tlsErrors.length = 0; },
     // Chat requests only (not /models etc.).
