@@ -31,7 +31,9 @@ test('non-stream answer comes back with the upstream content and usage', async (
 
 test('alias resolves to the target model; provider key injected; caller key never forwarded', async () => {
   fake.reset();
-  await postChat(warden.url, { model: 'pro', messages: [{ role: 'user', content: 'hi' }] });
+  fake.forModel('deepseek-v4-pro', reply.chat({ content: 'answered by pro' }));
+  const res = await postChat(warden.url, { model: 'pro', messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(res.json?.choices?.[0]?.message?.content, 'answered by pro', res.text);
   const [up] = fake.chatRequests();
   assert.ok(up, 'upstream saw the request');
   assert.equal(up.method, 'POST');
