@@ -18,6 +18,7 @@
 // is treated as null content (OpenAI clients send both), so its tool calls are rendered.
 // A null content elsewhere renders as "" (the Jinja template would fail or print "None").
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "warden/engine/chat_template/chat_message.hpp"
@@ -31,5 +32,8 @@ struct ChatTemplateOptions {
 
 std::string render_r1_chat(const std::vector<ChatMessage>& messages,
                            const ChatTemplateOptions& options = {});
+
+// The Jinja source this renderer implements (for tokenizer_config.json files we write).
+std::string_view r1_chat_template_text();
 
 }  // namespace warden::engine
