@@ -222,11 +222,15 @@ struct Engine::Impl {
     fin.output_tokens = r.output_tokens;
     fin.logprobs.swap(r.pending_logprobs);
     if (r.first_token) fin.time_to_first_token = *r.first_token - r.submitted;
+    // Free the blocks and refresh the stats before the consumer can see the Finish.
+    sched->finish(r.id);
+    {
+      std::lock_guard lock(stats_mu);
+      ++stats.requests_finished;
+    }
+    publish_stats();
     r.stream->push(std::move(fin));
     if (r.sink.notify) r.sink.notify();
-    sched->finish(r.id);
-    std::lock_guard lock(stats_mu);
-    ++stats.requests_finished;
   }
 
   // Returns the finish reason when the request ends with this token.
