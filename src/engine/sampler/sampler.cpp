@@ -118,7 +118,20 @@ SampleResult sample(std::span<float> logits, const SamplingParams& params, Sampl
       if (use_k) {
         std::partial_sort(idx.begin(), idx.begin() + n, idx.end(), better);
       } else {
-        std::sort(idx.begin(), idx.end(), better);
+        // Top-p alone: real distributions are peaked, so the nucleus almost always lies in
+        // the best few hundred tokens; sort only those when their mass already reaches
+        // top_p (checked exactly against the full softmax sum), else sort everything.
+        const int32_t head = std::min<int32_t>(vocab, 512);
+        std::partial_sort(idx.begin(), idx.begin() + head, idx.end(), better);
+        const float mx = logits[idx[0]];
+        double all = 0, top = 0;
+        for (int32_t i = 0; i < vocab; ++i) all += std::exp(static_cast<double>((logits[i] - mx) * inv_t));
+        for (int32_t i = 0; i < head; ++i) top += std::exp(static_cast<double>((logits[idx[i]] - mx) * inv_t));
+        if (top / all >= params.top_p) {
+          n = head;  // the cut below happens inside the sorted head; mass is renormalised after
+        } else {
+          std::sort(idx.begin(), idx.end(), better);
+        }
       }
       idx.resize(n);
       std::vector<double> w(n);
@@ -126,11 +139,18 @@ SampleResult sample(std::span<float> logits, const SamplingParams& params, Sampl
       double total = 0;
       for (int32_t i = 0; i < n; ++i) total += (w[i] = std::exp(static_cast<double>((logits[idx[i]] - m) * inv_t)));
       if (use_p) {
-        // Smallest prefix whose probability mass reaches top_p (at least one token).
+        // Smallest prefix whose probability mass reaches top_p (at least one token). The
+        // mass is relative to every candidate that survived top-k (the whole vocabulary
+        // when top-k is off, even if only a sorted head is held in `w`).
+        double denom = total;
+        if (!use_k && n < vocab) {
+          denom = 0;
+          for (int32_t i = 0; i < vocab; ++i) denom += std::exp(static_cast<double>((logits[i] - m) * inv_t));
+        }
         double cum = 0;
         int32_t keep = n;
         for (int32_t i = 0; i < n; ++i) {
-          cum += w[i] / total;
+          cum += w[i] / denom;
           if (cum >= params.top_p) {
             keep = i + 1;
             break;

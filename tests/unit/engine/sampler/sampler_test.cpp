@@ -1,6 +1,7 @@
 // Sampler: greedy, seeded determinism, top-k / top-p masks, penalties, logprobs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -132,4 +133,37 @@ TEST_CASE("logprobs report the raw distribution and the top alternatives", "[eng
   CHECK(r.top[0].token == 1);
   CHECK(r.top[1].token == 2);
   CHECK(r.top[1].logprob == Approx(std::log(0.3)).margin(1e-5));
+}
+
+TEST_CASE("top-p over a large vocabulary samples exactly the nucleus", "[engine][sampler]") {
+  // Both a peaked row (nucleus inside the best 512) and a flat one (needs the full sort).
+  for (float spread : {20.0f, 0.5f}) {
+    std::vector<float> l(3000);
+    uint64_t x = 88172645463325252ULL;
+    for (auto& v : l) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      v = spread * static_cast<float>(x % 100000) / 100000.0f;
+    }
+    // Independent nucleus: sort all probabilities, keep the smallest prefix reaching 0.9.
+    std::vector<std::pair<double, int32_t>> probs;
+    double z = 0;
+    float mx = *std::max_element(l.begin(), l.end());
+    for (int32_t i = 0; i < 3000; ++i) z += std::exp(static_cast<double>(l[i] - mx));
+    for (int32_t i = 0; i < 3000; ++i) probs.emplace_back(std::exp(static_cast<double>(l[i] - mx)) / z, i);
+    std::sort(probs.begin(), probs.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    std::set<int32_t> nucleus;
+    double cum = 0;
+    for (auto& [p, i] : probs) {
+      nucleus.insert(i);
+      cum += p;
+      if (cum >= 0.9) break;
+    }
+    SamplingParams p;
+    p.top_p = 0.9f;
+    std::set<int32_t> seen;
+    for (int32_t t : draws(l, p, 21, 3000)) seen.insert(t);
+    INFO("spread " << spread << " nucleus " << nucleus.size());
+    for (int32_t t : seen) CHECK(nucleus.count(t) == 1);
+    if (nucleus.size() < 50) CHECK(seen.size() >= nucleus.size() / 2);
+  }
 }
