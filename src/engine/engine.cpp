@@ -521,6 +521,7 @@ GenerationResult Engine::generate(GenerationRequest req) {
     events.clear();
     bool done = h.stream->drain(events);
     for (auto& ev : events) {
+      for (auto& lp : ev.logprobs) res.logprobs.push_back(std::move(lp));
       switch (ev.type) {
         case GenerationEvent::Type::Content: res.content += ev.text; break;
         case GenerationEvent::Type::Reasoning: res.reasoning += ev.text; break;

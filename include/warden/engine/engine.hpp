@@ -135,6 +135,7 @@ struct GenerationResult {
   std::string reasoning;
   std::vector<GenerationEvent> tool_calls;
   std::vector<int32_t> output_tokens;
+  std::vector<TokenLogprobs> logprobs;  // one per generated token when requested
   std::string finish_reason;
   std::string error;
   GenerationUsage usage;

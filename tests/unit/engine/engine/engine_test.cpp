@@ -114,12 +114,24 @@ bool drain_until_done(RequestHandle& h, std::vector<GenerationEvent>& evs, std::
 TEST_CASE("prefix-cache hit gives the same output as a miss and reports cached tokens", "[engine][engine_facade]") {
   Engine e(tiny_config());
   auto p = prompt(50, 1);
-  auto miss = e.generate(greedy(p, 12));
+  auto req = greedy(p, 12);
+  req.sampling.logprobs = 5;  // compare the distributions, not just the argmax
+  auto miss = e.generate(req);
   REQUIRE(miss.finish_reason == "length");
   CHECK(miss.usage.cached_prompt_tokens == 0);
-  auto hit = e.generate(greedy(p, 12));
+  auto hit = e.generate(req);
   CHECK(hit.usage.cached_prompt_tokens == 48);  // 3 full blocks of 16; the last token is recomputed
   CHECK(hit.output_tokens == miss.output_tokens);
+  REQUIRE(hit.logprobs.size() == 12);
+  REQUIRE(miss.logprobs.size() == 12);
+  for (size_t i = 0; i < 12; ++i) {
+    CHECK(hit.logprobs[i].logprob == Approx(miss.logprobs[i].logprob).margin(1e-5));
+    REQUIRE(hit.logprobs[i].top.size() == 5);
+    for (size_t k = 0; k < 5; ++k) {
+      CHECK(hit.logprobs[i].top[k].first == miss.logprobs[i].top[k].first);
+      CHECK(hit.logprobs[i].top[k].second == Approx(miss.logprobs[i].top[k].second).margin(1e-5));
+    }
+  }
   CHECK(e.stats().prefix_hit_rate > 0.4);
 
   // Same answer with prefix caching off.
