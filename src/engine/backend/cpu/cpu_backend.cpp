@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "warden/engine/backend/cpu/ops.hpp"
 #include "warden/engine/backend/cpu/paged_attention.hpp"
+#include "warden/engine/backend/cpu/rowwise_gemm.hpp"
 
 namespace warden::engine::cpu {
 
@@ -24,55 +24,59 @@ int32_t CpuBackend::max_context() const {
   return int32_t(std::min<int64_t>(config_.max_position_embeddings, INT32_MAX));
 }
 
-void CpuBackend::forward(const ForwardBatch& batch, std::vector<float>& logits) {
-  if (!kv_.allocated()) throw std::logic_error("CpuBackend::forward before allocate_kv");
-  const ModelConfig& c = config_;
-  const int64_t hidden = c.hidden_size, half = rotary_.half();
-  int64_t total = 0;
-  row_start_.clear();
+void CpuBackend::plan_rows(const ForwardBatch& batch) {
+  int64_t total = 0, small = 0;
   for (const auto& s : batch.seqs) {
     if (s.num_new_tokens < 0 || s.num_cached_tokens < 0) throw std::logic_error("negative token count in a slice");
-    row_start_.push_back(total);
     total += s.num_new_tokens;
+    if (s.num_new_tokens < kBlasMinTokens) small += s.num_new_tokens;
   }
   if (total != int64_t(batch.tokens.size()))
     throw std::logic_error("ForwardBatch has " + std::to_string(batch.tokens.size()) + " tokens but its slices claim " +
                            std::to_string(total));
+  row_start_.assign(batch.seqs.size(), 0);
+  groups_.clear();
+  if (small > 0) groups_.push_back(RowGroup{0, int32_t(small), Gemm{true, &threads_}});
+  int64_t next_small = 0, next_big = small;
+  for (size_t s = 0; s < batch.seqs.size(); ++s) {
+    const int32_t n = batch.seqs[s].num_new_tokens;
+    if (n < kBlasMinTokens) {
+      row_start_[s] = next_small;
+      next_small += n;
+    } else {
+      row_start_[s] = next_big;
+      groups_.push_back(RowGroup{next_big, n, Gemm{false, &threads_}});
+      next_big += n;
+    }
+  }
+}
+
+void CpuBackend::forward(const ForwardBatch& batch, std::vector<float>& logits) {
+  if (!kv_.allocated()) throw std::logic_error("CpuBackend::forward before allocate_kv");
+  const ModelConfig& c = config_;
+  plan_rows(batch);
+  const int64_t hidden = c.hidden_size, half = rotary_.half(), total = int64_t(batch.tokens.size());
 
   x_.resize(size_t(total * hidden));
-  for (int64_t r = 0; r < total; ++r) {
-    const int32_t tok = batch.tokens[size_t(r)];
-    if (tok < 0 || tok >= c.vocab_size) throw std::out_of_range("token id " + std::to_string(tok) + " outside vocab");
-    std::copy_n(weights_.embed() + int64_t(tok) * hidden, hidden, x_.data() + r * hidden);
-  }
-  // One cos/sin row per token, shared by every layer.
   cos_.resize(size_t(total * half));
   sin_.resize(size_t(total * half));
-  for (size_t s = 0; s < batch.seqs.size(); ++s)
-    for (int32_t i = 0; i < batch.seqs[s].num_new_tokens; ++i) {
+  int64_t src = 0;
+  for (size_t s = 0; s < batch.seqs.size(); ++s) {
+    const SequenceSlice& seq = batch.seqs[s];
+    for (int32_t i = 0; i < seq.num_new_tokens; ++i, ++src) {
+      const int32_t tok = batch.tokens[size_t(src)];
+      if (tok < 0 || tok >= c.vocab_size) throw std::out_of_range("token id " + std::to_string(tok) + " outside vocab");
       const int64_t r = row_start_[s] + i;
-      rotary_.angles(batch.seqs[s].num_cached_tokens + i, cos_.data() + r * half, sin_.data() + r * half);
+      std::copy_n(weights_.embed() + int64_t(tok) * hidden, hidden, x_.data() + r * hidden);
+      // One cos/sin row per token, shared by every layer.
+      rotary_.angles(int64_t(seq.num_cached_tokens) + i, cos_.data() + r * half, sin_.data() + r * half);
     }
-
+  }
   for (int32_t l = 0; l < c.num_layers; ++l) {
     attention_block(l, batch);
-    ffn_block(l, batch);
+    ffn_block(l);
   }
-
-  // Final norm and LM head only for the rows that need logits, one row at a time.
-  size_t need = 0;
-  for (const auto& s : batch.seqs) need += s.need_logits && s.num_new_tokens > 0;
-  logits.resize(need * size_t(c.vocab_size));
-  std::vector<float> normed(static_cast<size_t>(hidden));
-  size_t out = 0;
-  for (size_t s = 0; s < batch.seqs.size(); ++s) {
-    const auto& seq = batch.seqs[s];
-    if (!seq.need_logits || seq.num_new_tokens == 0) continue;
-    const int64_t r = row_start_[s] + seq.num_new_tokens - 1;
-    rms_norm(x_.data() + r * hidden, weights_.final_norm(), float(c.rms_norm_eps), c.hidden_size, normed.data());
-    linear(normed.data(), 1, weights_.lm_head(), nullptr, logits.data() + out * size_t(c.vocab_size));
-    ++out;
-  }
+  lm_head(batch, logits);
 }
 
 void CpuBackend::attention_block(int32_t l, const ForwardBatch& batch) {
@@ -89,16 +93,18 @@ void CpuBackend::attention_block(int32_t l, const ForwardBatch& batch) {
   proj_.resize(size_t(total * hidden));
   for (int64_t r = 0; r < total; ++r)
     rms_norm(x_.data() + r * hidden, w.input_norm, float(c.rms_norm_eps), c.hidden_size, h_.data() + r * hidden);
-
+  for (const RowGroup& g : groups_) {
+    const float* h = h_.data() + g.row0 * hidden;
+    g.gemm(h, g.rows, w.q, w.q_bias, q_.data() + g.row0 * q_dim);
+    g.gemm(h, g.rows, w.k, w.k_bias, k_.data() + g.row0 * kv_dim);
+    g.gemm(h, g.rows, w.v, w.v_bias, v_.data() + g.row0 * kv_dim);
+  }
   const AttentionShape shape{c.num_heads, c.num_kv_heads, c.head_dim};
   for (size_t s = 0; s < batch.seqs.size(); ++s) {
     const SequenceSlice& seq = batch.seqs[s];
     const int32_t n = seq.num_new_tokens;
     if (n == 0) continue;
     const int64_t r0 = row_start_[s];
-    linear(h_.data() + r0 * hidden, n, w.q, w.q_bias, q_.data() + r0 * q_dim);
-    linear(h_.data() + r0 * hidden, n, w.k, w.k_bias, k_.data() + r0 * kv_dim);
-    linear(h_.data() + r0 * hidden, n, w.v, w.v_bias, v_.data() + r0 * kv_dim);
     for (int32_t i = 0; i < n; ++i) {
       const int64_t r = r0 + i;
       rotary_.apply(q_.data() + r * q_dim, c.num_heads, cos_.data() + r * half, sin_.data() + r * half);
@@ -109,29 +115,47 @@ void CpuBackend::attention_block(int32_t l, const ForwardBatch& batch) {
     }
     paged_attention(shape, q_.data() + r0 * q_dim, n, seq.num_cached_tokens, l, seq.block_table, kv_, threads_,
                     attn_.data() + r0 * q_dim);
-    linear(attn_.data() + r0 * q_dim, n, w.o, w.o_bias, proj_.data() + r0 * hidden);
+  }
+  for (const RowGroup& g : groups_)
+    g.gemm(attn_.data() + g.row0 * q_dim, g.rows, w.o, w.o_bias, proj_.data() + g.row0 * hidden);
+  add_inplace(x_.data(), proj_.data(), total * hidden);
+}
+
+void CpuBackend::ffn_block(int32_t l) {
+  const ModelConfig& c = config_;
+  const LayerWeights& w = weights_.layers()[size_t(l)];
+  const int64_t hidden = c.hidden_size, total = int64_t(x_.size()) / hidden;
+  for (int64_t r = 0; r < total; ++r)
+    rms_norm(x_.data() + r * hidden, w.post_norm, float(c.rms_norm_eps), c.hidden_size, h_.data() + r * hidden);
+  for (const RowGroup& g : groups_) {
+    const float* h = h_.data() + g.row0 * hidden;
+    float* out = proj_.data() + g.row0 * hidden;
+    if (w.is_moe)
+      moe_forward(g.gemm, w.moe, c.moe, c.family, h, g.rows, c.hidden_size, ffn_scratch_, out);
+    else
+      mlp_forward(g.gemm, w.mlp, h, g.rows, ffn_scratch_, out);
   }
   add_inplace(x_.data(), proj_.data(), total * hidden);
 }
 
-void CpuBackend::ffn_block(int32_t l, const ForwardBatch& batch) {
+void CpuBackend::lm_head(const ForwardBatch& batch, std::vector<float>& logits) {
+  // Final norm and LM head only for the last row of slices that need logits, all in
+  // one rowwise GEMM: the head (often the largest matrix) is read once per step.
   const ModelConfig& c = config_;
-  const LayerWeights& w = weights_.layers()[size_t(l)];
   const int64_t hidden = c.hidden_size;
-  const int64_t total = int64_t(batch.tokens.size());
-  for (int64_t r = 0; r < total; ++r)
-    rms_norm(x_.data() + r * hidden, w.post_norm, float(c.rms_norm_eps), c.hidden_size, h_.data() + r * hidden);
+  int32_t rows = 0;
+  head_in_.clear();
   for (size_t s = 0; s < batch.seqs.size(); ++s) {
-    const int32_t n = batch.seqs[s].num_new_tokens;
-    if (n == 0) continue;
-    const int64_t r0 = row_start_[s];
-    if (w.is_moe)
-      moe_forward(w.moe, c.moe, c.family, h_.data() + r0 * hidden, n, c.hidden_size, ffn_scratch_,
-                  proj_.data() + r0 * hidden);
-    else
-      mlp_forward(w.mlp, h_.data() + r0 * hidden, n, ffn_scratch_, proj_.data() + r0 * hidden);
+    const SequenceSlice& seq = batch.seqs[s];
+    if (!seq.need_logits || seq.num_new_tokens == 0) continue;
+    const int64_t r = row_start_[s] + seq.num_new_tokens - 1;
+    head_in_.resize(size_t(rows + 1) * size_t(hidden));
+    rms_norm(x_.data() + r * hidden, weights_.final_norm(), float(c.rms_norm_eps), c.hidden_size,
+             head_in_.data() + int64_t(rows) * hidden);
+    ++rows;
   }
-  add_inplace(x_.data(), proj_.data(), total * hidden);
+  logits.resize(size_t(rows) * size_t(c.vocab_size));
+  rowwise_linear(head_in_.data(), rows, weights_.lm_head(), nullptr, logits.data(), threads_);
 }
 
 }  // namespace warden::engine::cpu

@@ -8,14 +8,14 @@
 
 namespace warden::engine::cpu {
 
-void mlp_forward(const MlpWeights& w, const float* x, int32_t m, FfnScratch& s, float* out) {
+void mlp_forward(const Gemm& gemm, const MlpWeights& w, const float* x, int32_t m, FfnScratch& s, float* out) {
   const int64_t inter = w.gate.rows;
   s.gate.resize(size_t(m * inter));
   s.up.resize(size_t(m * inter));
-  linear(x, m, w.gate, nullptr, s.gate.data());
-  linear(x, m, w.up, nullptr, s.up.data());
+  gemm(x, m, w.gate, nullptr, s.gate.data());
+  gemm(x, m, w.up, nullptr, s.up.data());
   silu_mul(s.gate.data(), s.up.data(), m * inter, s.gate.data());
-  linear(s.gate.data(), m, w.down, nullptr, out);
+  gemm(s.gate.data(), m, w.down, nullptr, out);
 }
 
 void route_token(const MoeConfig& c, ModelFamily family, const float* logits, int32_t* experts, float* weights) {
@@ -53,11 +53,11 @@ void route_token(const MoeConfig& c, ModelFamily family, const float* logits, in
     for (int32_t k = 0; k < c.top_k; ++k) weights[k] *= float(c.routed_scaling_factor);
 }
 
-void moe_forward(const MoeWeights& w, const MoeConfig& c, ModelFamily family, const float* x, int32_t m,
+void moe_forward(const Gemm& gemm, const MoeWeights& w, const MoeConfig& c, ModelFamily family, const float* x, int32_t m,
                  int32_t hidden, FfnScratch& s, float* out) {
   const int32_t k = c.top_k;
   s.router.resize(size_t(m) * size_t(c.num_experts));
-  linear(x, m, w.router, nullptr, s.router.data());
+  gemm(x, m, w.router, nullptr, s.router.data());
   s.picked.resize(size_t(m * k));
   s.picked_weight.resize(size_t(m * k));
   for (int32_t r = 0; r < m; ++r)
@@ -83,7 +83,7 @@ void moe_forward(const MoeWeights& w, const MoeConfig& c, ModelFamily family, co
     s.rows_out.resize(size_t(n) * hidden);
     for (int32_t i = 0; i < n; ++i)
       std::copy_n(x + int64_t(rows[size_t(i)]) * hidden, hidden, s.rows_in.data() + int64_t(i) * hidden);
-    mlp_forward(w.experts[size_t(e)], s.rows_in.data(), n, s, s.rows_out.data());
+    mlp_forward(gemm, w.experts[size_t(e)], s.rows_in.data(), n, s, s.rows_out.data());
     for (int32_t i = 0; i < n; ++i) {
       float* dst = out + int64_t(rows[size_t(i)]) * hidden;
       const float* src = s.rows_out.data() + int64_t(i) * hidden;
@@ -92,12 +92,12 @@ void moe_forward(const MoeWeights& w, const MoeConfig& c, ModelFamily family, co
   }
   if (w.has_shared) {
     s.shared.resize(size_t(m) * hidden);
-    mlp_forward(w.shared, x, m, s, s.shared.data());
+    mlp_forward(gemm, w.shared, x, m, s, s.shared.data());
     for (int32_t r = 0; r < m; ++r) {
       float gate = 1.0f;
       if (w.has_shared_gate) {
         float logit;
-        linear(x + int64_t(r) * hidden, 1, w.shared_gate, nullptr, &logit);
+        gemm(x + int64_t(r) * hidden, 1, w.shared_gate, nullptr, &logit);
         gate = 1.0f / (1.0f + std::exp(-logit));
       }
       float* dst = out + int64_t(r) * hidden;

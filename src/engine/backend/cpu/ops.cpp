@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "warden/engine/backend/cpu/rowwise_gemm.hpp"
+
 namespace warden::engine::cpu {
 
 void linear(const float* x, int32_t m, const Matrix& w, const float* bias, float* y) {
@@ -12,6 +14,11 @@ void linear(const float* x, int32_t m, const Matrix& w, const float* bias, float
               w.rows);
   if (bias)
     for (int32_t r = 0; r < m; ++r) add_inplace(y + int64_t(r) * w.rows, bias, w.rows);
+}
+
+void Gemm::operator()(const float* x, int32_t m, const Matrix& w, const float* bias, float* y) const {
+  if (rowwise) rowwise_linear(x, m, w, bias, y, *threads);
+  else linear(x, m, w, bias, y);
 }
 
 void rms_norm(const float* x, const float* weight, float eps, int32_t dim, float* y) {

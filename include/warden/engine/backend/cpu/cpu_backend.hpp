@@ -1,8 +1,11 @@
 #pragma once
-// The reference backend: fp32 on the CPU, OpenBLAS for GEMMs, a thread pool for
-// attention. Batch-invariant by construction: every GEMM covers the rows of one
-// sequence only and every other kernel is row-wise, so a sequence's logits do not
-// depend on what else is in the batch.
+// The reference backend: fp32 on the CPU, OpenBLAS for prefill GEMMs, a row-invariant
+// GEMM for decode, a thread pool for attention. Batch-invariant by construction: a
+// slice of >= kBlasMinTokens new tokens gets its own sgemm calls (its result depends on
+// its own rows only); the rows of all shorter slices (decode steps, small chunks) share
+// one rowwise GEMM per weight (bitwise independent of the other rows), so the weights
+// are read once per step, not once per sequence. Which path a slice takes depends only
+// on its own size, never on the rest of the batch.
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +13,7 @@
 #include "warden/engine/backend.hpp"
 #include "warden/engine/backend/cpu/cpu_weights.hpp"
 #include "warden/engine/backend/cpu/ffn.hpp"
+#include "warden/engine/backend/cpu/ops.hpp"
 #include "warden/engine/backend/cpu/paged_kv_pool.hpp"
 #include "warden/engine/backend/cpu/rotary.hpp"
 #include "warden/engine/backend/cpu/thread_pool.hpp"
@@ -30,9 +34,19 @@ class CpuBackend final : public Backend {
 
   const ModelConfig& config() const { return config_; }
 
+  static constexpr int32_t kBlasMinTokens = 16;
+
  private:
+  // Rows [row0, row0 + rows) of the step's activations, multiplied through one Gemm.
+  struct RowGroup {
+    int64_t row0 = 0;
+    int32_t rows = 0;
+    Gemm gemm;
+  };
+  void plan_rows(const ForwardBatch& batch);
   void attention_block(int32_t layer, const ForwardBatch& batch);
-  void ffn_block(int32_t layer, const ForwardBatch& batch);
+  void ffn_block(int32_t layer);
+  void lm_head(const ForwardBatch& batch, std::vector<float>& logits);
 
   ModelConfig config_;
   CpuWeights weights_;
@@ -40,9 +54,11 @@ class CpuBackend final : public Backend {
   PagedKvPool kv_;
   ThreadPool threads_;
   FfnScratch ffn_scratch_;
-  // Per-step activations, sized for the batch's tokens.
+  // Per-step plan and activations. Rows are ordered: all short slices first (one
+  // rowwise group), then each long slice (its own sgemm group).
   std::vector<int64_t> row_start_;  // first row of each slice
-  std::vector<float> x_, h_, q_, k_, v_, attn_, proj_, cos_, sin_;
+  std::vector<RowGroup> groups_;
+  std::vector<float> x_, h_, q_, k_, v_, attn_, proj_, cos_, sin_, head_in_;
 };
 
 }  // namespace warden::engine::cpu

@@ -1,10 +1,11 @@
 #pragma once
 // Feed-forward blocks: the SwiGLU MLP and the mixture-of-experts layer built from it.
-// Both take the rows of ONE sequence (see ops.hpp on why GEMMs are per sequence).
+// Both take one row group and multiply through its Gemm (see ops.hpp).
 #include <cstdint>
 #include <vector>
 
 #include "warden/engine/backend/cpu/cpu_weights.hpp"
+#include "warden/engine/backend/cpu/ops.hpp"
 #include "warden/engine/model/model_config.hpp"
 
 namespace warden::engine::cpu {
@@ -17,11 +18,11 @@ struct FfnScratch {
 };
 
 // out[m, hidden] = down(silu(gate(x)) * up(x))
-void mlp_forward(const MlpWeights& w, const float* x, int32_t m, FfnScratch& scratch, float* out);
+void mlp_forward(const Gemm& gemm, const MlpWeights& w, const float* x, int32_t m, FfnScratch& scratch, float* out);
 
 // Router (softmax or sigmoid scores, greedy top-k, optional renormalisation and
 // routed_scaling_factor), routed experts over their tokens, plus the shared experts.
-void moe_forward(const MoeWeights& w, const MoeConfig& config, ModelFamily family, const float* x, int32_t m,
+void moe_forward(const Gemm& gemm, const MoeWeights& w, const MoeConfig& config, ModelFamily family, const float* x, int32_t m,
                  int32_t hidden, FfnScratch& scratch, float* out);
 
 // The router's choice for one token: expert ids and weights, in descending score order.
