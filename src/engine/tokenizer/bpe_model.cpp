@@ -51,7 +51,7 @@ const BpeModel::MergeValue* BpeModel::MergeTable::find(int32_t left, int32_t rig
 }
 
 BpeModel::BpeModel(std::array<int32_t, 256> byte_ids, const std::vector<Merge>& merges, bool ignore_merges,
-                   const std::unordered_map<std::string, int32_t>* whole_word_ids)
+                   const StringMap<int32_t>* whole_word_ids)
     : byte_ids_(byte_ids), ignore_merges_(ignore_merges), whole_word_ids_(whole_word_ids) {
   merges_.build(merges);
 }
@@ -59,7 +59,7 @@ BpeModel::BpeModel(std::array<int32_t, 256> byte_ids, const std::vector<Merge>& 
 void BpeModel::encode_word(std::string_view bytes, std::vector<int32_t>& out) const {
   if (bytes.empty()) return;
   if (ignore_merges_ && whole_word_ids_ != nullptr) {
-    auto it = whole_word_ids_->find(std::string(bytes));
+    auto it = whole_word_ids_->find(bytes);
     if (it != whole_word_ids_->end()) {
       out.push_back(it->second);
       return;
@@ -77,7 +77,7 @@ void BpeModel::encode_word(std::string_view bytes, std::vector<int32_t>& out) co
   Shard& shard = cache_[std::hash<std::string_view>{}(bytes) % kShards];
   {
     std::lock_guard lock(shard.mu);
-    auto it = shard.map.find(std::string(bytes));
+    auto it = shard.map.find(bytes);
     if (it != shard.map.end()) {
       out.insert(out.end(), it->second.begin(), it->second.end());
       return;

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "string_map.hpp"
 #include <vector>
 
 namespace warden::engine::tok {
@@ -23,7 +25,7 @@ class BpeModel {
   // it); `merges` in rank order; `whole_word_ids` maps raw bytes → id, used first when
   // ignore_merges is set (Llama 3).
   BpeModel(std::array<int32_t, 256> byte_ids, const std::vector<Merge>& merges, bool ignore_merges,
-           const std::unordered_map<std::string, int32_t>* whole_word_ids);
+           const StringMap<int32_t>* whole_word_ids);
 
   // Appends the ids of one pre-token (raw bytes) to `out`.
   void encode_word(std::string_view bytes, std::vector<int32_t>& out) const;
@@ -47,7 +49,7 @@ class BpeModel {
   std::array<int32_t, 256> byte_ids_;
   MergeTable merges_;
   bool ignore_merges_;
-  const std::unordered_map<std::string, int32_t>* whole_word_ids_;
+  const StringMap<int32_t>* whole_word_ids_;
 
   // Cache of pre-token → ids, sharded to keep lock contention low. Stops growing at
   // capacity (like HF's); long pre-tokens are not cached.
@@ -56,7 +58,7 @@ class BpeModel {
   static constexpr size_t kMaxCachedBytes = 64;
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, std::vector<int32_t>> map;
+    StringMap<std::vector<int32_t>> map;
   };
   mutable std::array<Shard, kShards> cache_;
 };

@@ -2,11 +2,33 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 
 namespace warden::engine::tok {
 
 namespace {
+
+bool nfc_unsafe(char32_t cp) {
+  const utf8proc_property_t* p = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
+  if (p->combining_class != 0) return true;
+  // comb_index >= 0x8000 marks a code point that can be the second of a composition pair.
+  if (p->comb_index != UINT16_MAX && p->comb_index >= 0x8000) return true;
+  if (cp >= 0x1100 && cp <= 0x11FF) return true;  // Hangul jamo compose algorithmically
+  if (p->decomp_seqindex != UINT16_MAX && p->decomp_type == 0) {
+    // Canonically decomposable: unsafe unless NFC gives the code point back (singletons
+    // and composition exclusions do not).
+    utf8proc_uint8_t buf[4];
+    const auto n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf);
+    utf8proc_uint8_t* out = nullptr;
+    const auto m = utf8proc_map(buf, n, &out, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+    const bool same = m == n && std::equal(buf, buf + n, out);
+    std::free(out);
+    return !same;
+  }
+  return false;
+}
 
 uint16_t classify_slow(char32_t cp) {
   uint16_t c = 0;
@@ -48,6 +70,7 @@ uint16_t classify_slow(char32_t cp) {
   }
   if ((cp >= 0x4E00 && cp <= 0x9FA5) || (cp >= 0x3040 && cp <= 0x309F) || (cp >= 0x30A0 && cp <= 0x30FF))
     c |= kDeepSeekCjk;
+  if (nfc_unsafe(cp)) c |= kNfcUnsafe;
   return c;
 }
 

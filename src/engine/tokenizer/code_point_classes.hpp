@@ -16,6 +16,10 @@ enum CpClass : uint16_t {
   kAsciiPunct = 1 << 7,  // [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]
   kAsciiAlpha = 1 << 8,  // [A-Za-z]
   kDeepSeekCjk = 1 << 9, // [\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff] (DeepSeek-V3's own split)
+  // NFC may change text containing this code point (a combining mark, the second half of
+  // a canonical composition, Hangul jamo, or a character NFC replaces). Text without such
+  // code points is already NFC, so the tokenizer skips normalization for it.
+  kNfcUnsafe = 1 << 10,
 };
 
 uint16_t classify(char32_t cp);

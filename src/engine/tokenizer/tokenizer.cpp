@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "code_point_classes.hpp"
 #include "tokenizer_impl.hpp"
 #include "utf8.hpp"
 #include "warden/engine/tokenizer/incremental_decoder.hpp"
@@ -15,11 +16,16 @@ namespace warden::engine {
 
 namespace {
 
-// Text whose code points are all below U+0300 is already NFC (nothing there composes),
-// and U+0300 starts with lead byte 0xCC: skip utf8proc for such text.
+// Text none of whose code points is kNfcUnsafe is already NFC; below U+0300 (lead bytes
+// under 0xCC, and all continuation bytes) nothing is, so most bytes are skipped unread.
 bool may_need_nfc(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c >= 0xCC) return true;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0xCC) {
+      ++i;
+      continue;
+    }
+    if (tok::classify(tok::next_code_point(s, i)) & tok::kNfcUnsafe) return true;
   }
   return false;
 }
@@ -148,9 +154,8 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special) c
 }
 
 std::optional<int32_t> Tokenizer::token_id(std::string_view token) const {
-  const std::string key(token);
-  if (auto it = impl_->added_ids.find(key); it != impl_->added_ids.end()) return it->second;
-  if (auto it = impl_->vocab.find(key); it != impl_->vocab.end()) return it->second;
+  if (auto it = impl_->added_ids.find(token); it != impl_->added_ids.end()) return it->second;
+  if (auto it = impl_->vocab.find(token); it != impl_->vocab.end()) return it->second;
   return std::nullopt;
 }
 

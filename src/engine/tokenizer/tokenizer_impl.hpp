@@ -8,14 +8,15 @@
 #include "added_vocabulary.hpp"
 #include "bpe_model.hpp"
 #include "split_pattern.hpp"
+#include "string_map.hpp"
 #include "warden/engine/tokenizer/tokenizer.hpp"
 
 namespace warden::engine {
 
 struct Tokenizer::Impl {
   // Vocabulary.
-  std::unordered_map<std::string, int32_t> vocab;          // model spelling → id
-  std::unordered_map<std::string, int32_t> bytes_to_id;    // raw bytes → id (ignore_merges)
+  tok::StringMap<int32_t> vocab;        // model spelling → id
+  tok::StringMap<int32_t> bytes_to_id;    // raw bytes → id (ignore_merges)
   std::vector<std::string> spelling;                       // id → spelling ("" = unused id)
   std::vector<std::string> bytes;                          // id → decoded bytes
   std::vector<uint8_t> flags;                              // kAdded | kSpecial
@@ -23,7 +24,7 @@ struct Tokenizer::Impl {
 
   // Added tokens, split out before normalization (normalized=false) or after (true).
   std::vector<tok::AddedToken> added;
-  std::unordered_map<std::string, int32_t> added_ids;
+  tok::StringMap<int32_t> added_ids;
   std::vector<tok::AddedToken> raw_added, normalized_added;
   tok::AddedTokenMatcher raw_matcher;
   tok::AddedTokenMatcher normalized_matcher;

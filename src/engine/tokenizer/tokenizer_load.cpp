@@ -136,8 +136,9 @@ void read_model(element m, Tokenizer::Impl& t, std::vector<tok::BpeModel::Merge>
   array list;
   if (m["merges"].get(list)) fail("BPE without merges");
   merges.reserve(list.size());
+  std::string joined;
   auto lookup = [&](std::string_view s) {
-    auto it = t.vocab.find(std::string(s));
+    auto it = t.vocab.find(s);
     if (it == t.vocab.end()) fail("merge refers to a token not in the vocab: " + std::string(s));
     return it->second;
   };
@@ -154,7 +155,8 @@ void read_model(element m, Tokenizer::Impl& t, std::vector<tok::BpeModel::Merge>
       array pair;
       if (e.get(pair) || pair.size() != 2 || pair.at(0).get(a) || pair.at(1).get(b)) fail("malformed merge");
     }
-    merges.push_back({lookup(a), lookup(b), lookup(std::string(a) + std::string(b))});
+    joined.assign(a).append(b);
+    merges.push_back({lookup(a), lookup(b), lookup(joined)});
   }
 }
 
