@@ -12,4 +12,9 @@ s.check("qwen2 bf16 weights", m, prompt(20, seed=1))
 m = s.model("qwen2-f16-tied-sharded", base + ["--dtype", "f16", "--tie", "--heads", "8", "--kv-heads", "1",
                                               "--head-dim", "8", "--layers", "3", "--shard-kb", "80"])
 s.check("qwen2 f16 tied, MQA, 4 shards", m, prompt(24, seed=2), chunks=(None, 7))
+# The real R1-Distill-Qwen-1.5B attention shape (1536 wide, 12 heads / 2 KV heads of 128),
+# one layer and a narrow MLP / small vocabulary to stay fast.
+m = s.model("r1-1.5b-shape", ["--preset", "r1-distill-qwen-1.5b", "--layers", "1", "--intermediate", "512",
+                              "--vocab-size", "1024", "--seed", "4", "--dtype", "bf16"])
+s.check("R1-Distill-Qwen-1.5B attention shape", m, prompt(19, vocab=1024, seed=12), chunks=(None, 3))
 s.finish()
