@@ -242,7 +242,7 @@ void write_r1_distill_tokenizer(const std::string& qwen_tokenizer_json, const st
   if (!config_out_path.empty()) write_file(config_out_path, r1_tokenizer_config_json(kFirst, kCount));
 }
 
-void write_tiny_tokenizer(const std::string& out_path, int32_t vocab_size) {
+void write_tiny_tokenizer(const std::string& out_path, int32_t vocab_size, const std::string& config_out_path) {
   if (vocab_size < 300) throw std::runtime_error("write_tiny_tokenizer: vocab_size must be >= 300");
   const int32_t regular = vocab_size - kTinyAddedCount;
   std::vector<std::string> token_bytes;
@@ -279,6 +279,7 @@ void write_tiny_tokenizer(const std::string& out_path, int32_t vocab_size) {
   }
   out += "]}\n}\n";
   write_file(out_path, out);
+  if (!config_out_path.empty()) write_file(config_out_path, r1_tokenizer_config_json(regular, kTinyAddedCount));
 }
 
 }  // namespace warden::engine

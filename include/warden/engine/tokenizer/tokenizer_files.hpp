@@ -23,7 +23,10 @@ void write_r1_distill_tokenizer(const std::string& qwen_tokenizer_json, const st
 // vocab_size - 7 regular tokens exist, then R1's added tokens as the last 7 ids, in R1
 // order: <｜end▁of▁sentence｜>, <｜User｜>, <｜Assistant｜>, <｜begin▁of▁sentence｜>, <|EOT|>,
 // <think>, </think>. Qwen2 split pattern and NFC. Deterministic: same size, same file.
-void write_tiny_tokenizer(const std::string& out_path, int32_t vocab_size);
+// Also writes a tokenizer_config.json (those ids, R1 chat template) when `config_out_path`
+// is not empty.
+void write_tiny_tokenizer(const std::string& out_path, int32_t vocab_size,
+                          const std::string& config_out_path = "");
 
 // Special-token spellings shared by the writers, the chat template and the engine.
 inline constexpr const char* kR1Bos = "<｜begin▁of▁sentence｜>";

@@ -155,8 +155,14 @@ TEST_CASE("tokenizer is safe to share between threads", "[tokenizer]") {
 
 TEST_CASE("tiny tokenizer has exactly the asked vocabulary and R1's added tokens last", "[tokenizer]") {
   for (int32_t size : {300, 512, 4096}) {
-    wt::TempFile out(".json");
-    warden::engine::write_tiny_tokenizer(out.path(), size);
+    wt::TempFile out(".json"), cfg(".json");
+    warden::engine::write_tiny_tokenizer(out.path(), size, cfg.path());
+    simdjson::dom::parser parser;
+    simdjson::padded_string config(wt::read_text_file(cfg.path()));
+    auto root = parser.parse(config);
+    CHECK(std::string_view(root["added_tokens_decoder"][std::to_string(size - 4)]["content"]) ==
+          "<｜begin▁of▁sentence｜>");
+    CHECK(std::string_view(root["bos_token"]) == "<｜begin▁of▁sentence｜>");
     const Tokenizer tok = Tokenizer::load(out.path());
     CHECK(tok.vocab_size() == size);
     CHECK(tok.token_id("<｜end▁of▁sentence｜>") == size - 7);

@@ -175,6 +175,26 @@ TEST_CASE("tokenizer matches HF tokenizers on the DeepSeek-V3 vocabulary", "[tok
   check_against_hf(wt::deepseek_tokenizer_path());
 }
 
+TEST_CASE("tokenizer matches HF tokenizers with Llama 3's split and ignore_merges", "[tokenizer][node]") {
+  if (!wt::node_references_available()) {
+    WARN("node or tests/e2e/node_modules missing: HF parity not checked");
+    return;
+  }
+  // No Llama 3 vocabulary is installed: the Qwen file with Llama 3's pre-tokenizer regex
+  // (\p{N}{1,3}) and Llama 3's ignore_merges=true exercises the same code paths.
+  std::string json = wt::read_text_file(wt::qwen_tokenizer_path());
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = json.find(from);
+    REQUIRE(at != std::string::npos);
+    json.replace(at, from.size(), to);
+  };
+  replace(R"(\\p{N}| ?)", R"(\\p{N}{1,3}| ?)");
+  replace(R"("ignore_merges": false)", R"("ignore_merges": true)");
+  wt::TempFile out(".json");
+  out.write(json);
+  check_against_hf(out.path());
+}
+
 TEST_CASE("the R1-distill tokenizer.json warden writes tokenizes like HF reads it", "[tokenizer][node]") {
   if (!wt::node_references_available()) {
     WARN("node or tests/e2e/node_modules missing: HF parity not checked");
