@@ -117,7 +117,9 @@ Position ParseContext::pos(const YAML::Node& node) {
   return {m.line + 1, m.column + 1};
 }
 
-std::optional<std::string> ParseContext::expand(std::string_view raw, Position p, bool* from_env) {
+std::optional<std::string> ParseContext::expand(std::string_view raw, Position p, bool* from_env,
+                                                const std::string& what) {
+  const std::string prefix = what.empty() ? "" : what + ": ";
   if (raw.find('$') == std::string_view::npos) return std::string(raw);
   std::string out;
   out.reserve(raw.size());
@@ -138,7 +140,7 @@ std::optional<std::string> ParseContext::expand(std::string_view raw, Position p
     }
     size_t close = raw.find('}', i + 2);
     if (close == std::string_view::npos) {
-      error(p, "unterminated ${ (write $$ for a literal $)");
+      error(p, prefix + "unterminated ${ (write $$ for a literal $)");
       return std::nullopt;
     }
     std::string_view inner = raw.substr(i + 2, close - i - 2);
@@ -149,7 +151,7 @@ std::optional<std::string> ParseContext::expand(std::string_view raw, Position p
       fallback = inner.substr(dash + 2);
     }
     if (!valid_env_name(name)) {
-      error(p, "bad variable reference ${" + std::string(inner.substr(0, 40)) +
+      error(p, prefix + "bad variable reference ${" + std::string(inner.substr(0, 40)) +
                    "}: expected ${NAME} or ${NAME:-default} with NAME of [A-Za-z0-9_]");
       return std::nullopt;
     }
@@ -160,7 +162,7 @@ std::optional<std::string> ParseContext::expand(std::string_view raw, Position p
     } else if (fallback) {
       out += *fallback;
     } else {
-      error(p, "environment variable " + std::string(name) + " is not set (write ${" + std::string(name) +
+      error(p, prefix + "environment variable " + std::string(name) + " is not set (write ${" + std::string(name) +
                    ":-} to allow it to be empty)");
       return std::nullopt;
     }
@@ -175,7 +177,7 @@ std::optional<std::string> ParseContext::scalar(const YAML::Node& node, Position
     error(p, what + ": expected a scalar, got " + kind_name(node));
     return std::nullopt;
   }
-  return expand(node.Scalar(), p, from_env);
+  return expand(node.Scalar(), p, from_env, what);
 }
 
 std::optional<std::string> ParseContext::to_json(const YAML::Node& node, Position p, const std::string& what) {
@@ -216,7 +218,7 @@ std::optional<std::string> ParseContext::to_json(const YAML::Node& node, Positio
       }
       case YAML::NodeType::Scalar: {
         bool quoted = n.Tag() == "!";
-        auto text = expand(n.Scalar(), here);
+        auto text = expand(n.Scalar(), here, nullptr, what);
         if (!text) {
           ok = false;
           return;

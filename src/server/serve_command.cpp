@@ -1,13 +1,52 @@
-// Placeholder: replaced by the module that owns this verb.
+// `warden serve -c FILE [--listen HOST:PORT]`.
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 
+#include "logging.hpp"
+#include "warden/api/endpoints.hpp"
 #include "warden/cli/commands.hpp"
+#include "warden/common/cli_args.hpp"
+#include "warden/server/admin.hpp"
+#include "warden/server/server.hpp"
 
 namespace warden::cli {
 
-int serve(const Args&) {
-  std::fprintf(stderr, "warden serve: not implemented yet\n");
-  return 2;
+int serve(const Args& args) {
+  Args normalized;
+  for (const auto& a : args) normalized.push_back(a == "-c" ? "--config" : a);
+  CliArgs cli(normalized, {"config", "listen"}, {"no-watch"});
+  auto path = cli.get("config");
+  if (!path || !cli.positionals().empty()) {
+    std::fprintf(stderr, "usage: warden serve -c FILE [--listen HOST:PORT] [--no-watch]\n");
+    return 2;
+  }
+  server::ServerOptions options;
+  options.config_path = *path;
+  options.watch_config_file = !cli.flag("no-watch");
+  if (auto listen = cli.get("listen")) {
+    std::string error;
+    auto hp = config::parse_host_port(*listen, &error);
+    if (!hp) {
+      std::fprintf(stderr, "warden serve: --listen %s: %s\n", listen->c_str(), error.c_str());
+      return 2;
+    }
+    options.listen_override = *hp;
+  }
+
+  auto loaded = config::load_config(options.config_path);
+  if (!loaded.ok()) {
+    for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+    return 1;
+  }
+  loaded.config->generation = 1;
+  if (options.listen_override) loaded.config->server.listen = *options.listen_override;
+
+  server::init_logging();
+  server::EndpointTable table;
+  api::register_endpoints(table);
+  server::Server srv(options, loaded.config, std::move(table), server::admin_endpoints());
+  return srv.run();
 }
 
 }  // namespace warden::cli

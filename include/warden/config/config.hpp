@@ -53,7 +53,7 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 EnvLookup process_env();
 
 struct LoadResult {
-  std::shared_ptr<const Config> config;  // null when diagnostics has errors
+  std::shared_ptr<Config> config;        // null when diagnostics has errors; freeze by storing as const
   std::vector<Diagnostic> diagnostics;   // every error found, in file order
   bool ok() const { return config != nullptr; }
 };

@@ -34,7 +34,8 @@ class ParseContext {
 
   // Expands ${VAR}, ${VAR:-default} and $$. nullopt after reporting at `p` on error.
   // `from_env` (optional) is set when any part came from the environment.
-  std::optional<std::string> expand(std::string_view raw, Position p, bool* from_env = nullptr);
+  std::optional<std::string> expand(std::string_view raw, Position p, bool* from_env = nullptr,
+                                    const std::string& what = {});
 
   // A scalar's text after expansion; reports (with `what` as the field path) when the node
   // is not a scalar. `from_env` as above.

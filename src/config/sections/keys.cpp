@@ -30,7 +30,7 @@ void parse_keys(MapReader& root, Config& cfg) {
     } else if (has_plain) {
       if (plain.empty()) m.ctx().error(m.get("key")->value_pos, m.field("key") + ": is empty");
       k.sha256 = sha256_hex(plain);
-    } else if (m.is_map()) {
+    } else if (m.is_map() && !m.has("key") && !m.has("sha256")) {
       m.ctx().error(m.pos(), m.field("sha256") + ": required (or key: ${VAR})");
     }
     m.str_list("models", k.models, &k.models_pos);
@@ -43,7 +43,8 @@ void check_keys(ParseContext& ctx, const Config& cfg) {
   auto aliases = names_of(cfg.models);
   std::set<std::string> hashes;
   for (const auto& k : cfg.keys) {
-    if (!k.team.empty() && !cfg.teams.count(k.team))
+    // A team named only by keys is a team without restrictions; flag only likely typos.
+    if (!k.team.empty() && !cfg.teams.empty() && !cfg.teams.count(k.team) && !did_you_mean(k.team, teams).empty())
       ctx.error(k.team_pos, "keys." + k.id + ".team: '" + k.team + "' is not defined in teams" + did_you_mean_suffix(k.team, teams));
     for (size_t i = 0; i < k.models.size(); ++i) {
       const auto& alias = k.models[i];

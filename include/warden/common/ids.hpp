@@ -1,0 +1,13 @@
+#pragma once
+// Request ids: accepted from callers when sane, generated otherwise. Stdlib only.
+#include <string>
+#include <string_view>
+
+namespace warden {
+
+// 1..128 chars of [A-Za-z0-9._-] (safe to log and to echo in a header).
+bool is_sane_request_id(std::string_view id);
+// 32 lower-case hex chars from a per-thread generator seeded from std::random_device.
+std::string new_request_id();
+
+}  // namespace warden

@@ -1,0 +1,79 @@
+#include "errors.hpp"
+
+#include <cstdio>
+
+namespace warden::server {
+
+bool is_anthropic_path(std::string_view path) {
+  return path.rfind("/anthropic/", 0) == 0 || path.rfind("/v1/messages", 0) == 0;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+namespace {
+
+const char* openai_type(int status) {
+  switch (status) {
+    case 401: return "authentication_error";
+    case 403: return "permission_error";
+    case 429: return "rate_limit_error";
+    default: return status >= 500 ? "server_error" : "invalid_request_error";
+  }
+}
+
+const char* anthropic_type(int status) {
+  switch (status) {
+    case 401: return "authentication_error";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 413: return "request_too_large";
+    case 429: return "rate_limit_error";
+    case 503: return "overloaded_error";
+    default: return status >= 500 ? "api_error" : "invalid_request_error";
+  }
+}
+
+}  // namespace
+
+std::string error_body(std::string_view path, int status, std::string_view code, std::string_view message) {
+  std::string out;
+  out.reserve(128 + message.size());
+  if (is_anthropic_path(path)) {
+    out += R"({"type":"error","error":{"type":")";
+    out += anthropic_type(status);
+    out += R"(","message":)";
+    append_json_string(out, message);
+    out += "}}";
+    return out;
+  }
+  out += R"({"error":{"message":)";
+  append_json_string(out, message);
+  out += R"(,"type":")";
+  out += openai_type(status);
+  out += R"(","param":null,"code":)";
+  append_json_string(out, code);
+  out += "}}";
+  return out;
+}
+
+}  // namespace warden::server

@@ -1,0 +1,320 @@
+// Listeners, I/O threads, signals, drain and reload. One io_context per I/O thread; one
+// acceptor (on worker 0) hands each new socket to the next worker round-robin, so a
+// connection lives on exactly one thread and its session needs no locks.
+#include "warden/server/server.hpp"
+
+#include <sys/stat.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <thread>
+
+#include "admin_endpoints.hpp"
+#include "session.hpp"
+
+namespace warden::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct FileStamp {
+  int64_t mtime_ns = 0;
+  int64_t size = -1;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stamp_of(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec, static_cast<int64_t>(st.st_size)};
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  config::ConfigStore store;
+  EndpointTable table;
+  EndpointTable admin_table;
+  ServerState state;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<Worker>> workers;
+  size_t next_worker = 0;
+  Listener main_listener;
+  Listener admin_listener;
+  std::unique_ptr<tcp::acceptor> main_acceptor;
+  std::unique_ptr<tcp::acceptor> admin_acceptor;
+  std::unique_ptr<asio::ssl::context> tls;
+  FileStamp file_stamp;
+  bool force_requested = false;
+  int exit_code = 0;
+
+  Impl(ServerOptions o, std::shared_ptr<const config::Config> initial, EndpointTable t, EndpointTable a)
+      : options(std::move(o)), store(std::move(initial)), table(std::move(t)), admin_table(std::move(a)) {
+    state.store = &store;
+    state.config_path = options.config_path;
+    main_listener.kind = Listener::Kind::Main;
+    main_listener.table = &table;
+    admin_listener.kind = Listener::Kind::Admin;
+    admin_listener.table = &admin_table;
+    register_server_admin_endpoints(admin_table, state);
+  }
+
+  asio::io_context& control() { return *contexts[0]; }
+
+  std::unique_ptr<tcp::acceptor> bind(const config::HostPort& hp, std::string& real, std::string& error) {
+    boost::system::error_code ec;
+    tcp::resolver resolver(control());
+    auto results = resolver.resolve(hp.host, std::to_string(hp.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec || results.empty()) {
+      error = "cannot resolve " + hp.to_string() + ": " + ec.message();
+      return nullptr;
+    }
+    tcp::endpoint ep = results.begin()->endpoint();
+    auto acc = std::make_unique<tcp::acceptor>(control());
+    acc->open(ep.protocol(), ec);
+    if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acc->bind(ep, ec);
+    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      error = "cannot listen on " + hp.to_string() + ": " + ec.message();
+      return nullptr;
+    }
+    auto local = acc->local_endpoint(ec);
+    config::HostPort shown{local.address().to_string(), local.port()};
+    real = shown.to_string();
+    return acc;
+  }
+
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, Listener& listener) {
+    asio::steady_timer wait(control());
+    for (;;) {
+      // At max_connections, leave new connections in the kernel backlog until one ends.
+      while (listener.connections.load(std::memory_order_relaxed) >=
+             store.current()->server.limits.max_connections) {
+        wait.expires_after(milliseconds(5));
+        co_await wait.async_wait(use_tuple);
+        if (!acceptor.is_open()) co_return;
+      }
+      Worker& worker = *workers[next_worker++ % workers.size()];
+      auto [ec, socket] = co_await acceptor.async_accept(*worker.ioc, use_tuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        // EMFILE and friends: back off instead of spinning.
+        spdlog::warn("accept failed: {}", ec.message());
+        wait.expires_after(milliseconds(50));
+        co_await wait.async_wait(use_tuple);
+        continue;
+      }
+      listener.connections.fetch_add(1, std::memory_order_relaxed);
+      auto start = [this, &listener, &worker, s = std::move(socket)]() mutable {
+        if (listener.kind == Listener::Kind::Main && tls) start_tls_session(std::move(s), *tls, state, listener, worker);
+        else start_plain_session(std::move(s), state, listener, worker);
+      };
+      asio::post(*worker.ioc, std::move(start));
+    }
+  }
+
+  void reload(const char* trigger) {
+    auto result = config::load_config(options.config_path);
+    ReloadStatus status;
+    status.at = iso8601_utc(std::chrono::system_clock::now());
+    status.trigger = trigger;
+    if (!result.ok()) {
+      status.ok = false;
+      for (const auto& d : result.diagnostics) {
+        status.errors.push_back(d.to_string());
+        spdlog::error("config reload failed: {}", d.to_string());
+      }
+      spdlog::error("config reload ({}) failed with {} error(s); keeping generation {}", trigger,
+                    result.diagnostics.size(), store.current()->generation);
+    } else {
+      auto old = store.current();
+      result.config->generation = old->generation + 1;
+      if (options.listen_override) result.config->server.listen = *options.listen_override;
+      if (!(result.config->server.listen.to_string() == old->server.listen.to_string()) ||
+          result.config->server.threads != old->server.threads ||
+          result.config->server.tls.has_value() != old->server.tls.has_value())
+        spdlog::warn("config reload: listeners, threads and TLS change only on restart");
+      store.swap(result.config);
+      spdlog::info("config reloaded ({}): generation {}", trigger, result.config->generation);
+    }
+    std::lock_guard lock(state.reload_mu);
+    state.last_reload = std::move(status);
+  }
+
+  asio::awaitable<void> watch_file() {
+    asio::steady_timer timer(control());
+    file_stamp = stamp_of(options.config_path);
+    while (!state.draining) {
+      timer.expires_after(milliseconds(1000));
+      co_await timer.async_wait(use_tuple);
+      if (state.draining) break;
+      auto now = stamp_of(options.config_path);
+      if (now.size < 0 || now == file_stamp) continue;
+      // Wait until the writer is done (same stamp twice), so a half-written file is not read.
+      timer.expires_after(milliseconds(200));
+      co_await timer.async_wait(use_tuple);
+      if (!(stamp_of(options.config_path) == now)) continue;
+      file_stamp = now;
+      reload("file_change");
+    }
+  }
+
+  void close_sessions(bool idle_only) {
+    for (auto& w : workers) {
+      asio::post(*w->ioc, [w = w.get(), idle_only] {
+        // Copy: close() may end a session, which erases itself later on this thread.
+        std::vector<SessionHandle*> handles(w->sessions.begin(), w->sessions.end());
+        for (auto* h : handles)
+          if (!idle_only || !h->busy) h->close();
+      });
+    }
+  }
+
+  int64_t open_connections() const {
+    return main_listener.connections.load() + admin_listener.connections.load();
+  }
+
+  asio::awaitable<void> drain() {
+    state.draining = true;
+    boost::system::error_code ec;
+    if (main_acceptor) main_acceptor->close(ec);
+    if (admin_acceptor) admin_acceptor->close(ec);
+    auto deadline_ms = store.current()->server.limits.drain_timeout_ms;
+    spdlog::info("draining: {} connection(s) open, {} request(s) in flight, up to {} ms", open_connections(),
+                 state.in_flight.load(), deadline_ms);
+    close_sessions(true);
+    asio::steady_timer timer(control());
+    auto deadline = std::chrono::steady_clock::now() + milliseconds(deadline_ms);
+    while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline && !force_requested) {
+      timer.expires_after(milliseconds(10));
+      co_await timer.async_wait(use_tuple);
+      close_sessions(true);  // sessions that finished their request and went idle
+    }
+    if (open_connections() > 0) {
+      spdlog::warn("drain deadline: cancelling {} request(s) still in flight", state.in_flight.load());
+      close_sessions(false);
+      auto hard = std::chrono::steady_clock::now() + milliseconds(2000);
+      while (open_connections() > 0 && std::chrono::steady_clock::now() < hard) {
+        timer.expires_after(milliseconds(10));
+        co_await timer.async_wait(use_tuple);
+      }
+    }
+    spdlog::info("drained; exiting");
+    for (auto& c : contexts) c->stop();
+  }
+
+  asio::awaitable<void> signals() {
+    asio::signal_set set(control(), SIGINT, SIGTERM, SIGHUP);
+    for (;;) {
+      auto [ec, sig] = co_await set.async_wait(use_tuple);
+      if (ec) co_return;
+      if (sig == SIGHUP) {
+        if (!state.draining) reload("sighup");
+        continue;
+      }
+      if (state.draining) {
+        spdlog::warn("second {}: cancelling in-flight requests now", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        force_requested = true;
+        continue;
+      }
+      spdlog::info("{} received: stop accepting, finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      asio::co_spawn(control(), drain(), asio::detached);
+    }
+  }
+
+  int run() {
+    auto cfg = store.current();
+    unsigned n = cfg->server.threads > 0 ? static_cast<unsigned>(cfg->server.threads) : std::thread::hardware_concurrency();
+    if (n == 0) n = 1;
+    for (unsigned i = 0; i < n; ++i) {
+      contexts.push_back(std::make_unique<asio::io_context>(1));
+      auto w = std::make_unique<Worker>();
+      w->ioc = contexts.back().get();
+      workers.push_back(std::move(w));
+    }
+
+    if (cfg->server.tls) {
+      try {
+        tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+        tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                         asio::ssl::context::single_dh_use);
+        tls->use_certificate_chain_file(cfg->server.tls->cert);
+        tls->use_private_key_file(cfg->server.tls->key, asio::ssl::context::pem);
+      } catch (const std::exception& e) {
+        spdlog::error("server.tls: cannot load certificate/key: {}", e.what());
+        return 1;
+      }
+    }
+
+    // Signals are handled by asio; block them in every thread we create.
+    std::string error;
+    main_acceptor = bind(cfg->server.listen, state.listen_address, error);
+    if (!main_acceptor) {
+      spdlog::error("{}", error);
+      return 1;
+    }
+    if (cfg->server.admin_listen) {
+      admin_acceptor = bind(*cfg->server.admin_listen, state.admin_listen_address, error);
+      if (!admin_acceptor) {
+        spdlog::error("{}", error);
+        return 1;
+      }
+    }
+
+    asio::co_spawn(control(), signals(), asio::detached);
+    asio::co_spawn(control(), accept_loop(*main_acceptor, main_listener), asio::detached);
+    if (admin_acceptor) asio::co_spawn(control(), accept_loop(*admin_acceptor, admin_listener), asio::detached);
+    if (options.watch_config_file && !options.config_path.empty())
+      asio::co_spawn(control(), watch_file(), asio::detached);
+
+    spdlog::info("listening on {}{}", state.listen_address, tls ? " (tls)" : "");
+    if (admin_acceptor) spdlog::info("admin listening on {}", state.admin_listen_address);
+    spdlog::info("{} I/O thread(s), config generation {} from {}", n, cfg->generation, options.config_path);
+
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < n; ++i) {
+      threads.emplace_back([ctx = contexts[i].get()] {
+        auto guard = asio::make_work_guard(*ctx);
+        ctx->run();
+      });
+    }
+    {
+      auto guard = asio::make_work_guard(control());
+      control().run();
+    }
+    for (auto& t : threads) t.join();
+    return exit_code;
+  }
+};
+
+Server::Server(ServerOptions options, std::shared_ptr<const config::Config> initial, EndpointTable table,
+               EndpointTable admin)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(initial), std::move(table), std::move(admin))) {}
+
+Server::~Server() = default;
+
+int Server::run() { return impl_->run(); }
+
+config::ConfigStore& Server::store() { return impl_->store; }
+
+}  // namespace warden::server
