@@ -3,6 +3,8 @@
 #include <cmath>
 #include <vector>
 
+#include "warden/engine/backend/cpu/rowwise_gemm.hpp"
+
 namespace warden::engine::cpu {
 
 void paged_attention(const AttentionShape& s, const float* q, int32_t num_new, int64_t first_pos, int32_t layer,
@@ -28,9 +30,7 @@ void paged_attention(const AttentionShape& s, const float* q, int32_t num_new, i
       float max_score = -INFINITY;
       for (int64_t p = 0; p <= last; ++p) {
         const float* kv = keys[size_t(p)] + int64_t(g) * d;
-        float dot = 0.0f;
-        for (int32_t t = 0; t < d; ++t) dot += qv[t] * kv[t];
-        scores[size_t(p)] = dot * scale;
+        scores[size_t(p)] = rowwise_dot(qv, kv, d) * scale;
         if (scores[size_t(p)] > max_score) max_score = scores[size_t(p)];
       }
       float sum = 0.0f;

@@ -101,6 +101,13 @@ const char* rowwise_gemm_path() {
   return "portable";
 }
 
+float rowwise_dot(const float* a, const float* b, int32_t n) {
+  static const Tiles t = tiles();
+  float y;
+  t.t11(a, n, b, n, n, &y, 1);
+  return y;
+}
+
 void rowwise_linear(const float* x, int32_t m, const Matrix& w, const float* bias, float* y, ThreadPool& threads) {
   if (m <= 0) return;
   static const Tiles t = tiles();

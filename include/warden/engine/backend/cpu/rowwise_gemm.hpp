@@ -16,6 +16,9 @@ namespace warden::engine::cpu {
 
 void rowwise_linear(const float* x, int32_t m, const Matrix& w, const float* bias, float* y, ThreadPool& threads);
 
+// One element of the above: a·b over n floats, with the same arithmetic.
+float rowwise_dot(const float* a, const float* b, int32_t n);
+
 // "avx2-fma" or "portable": which path this process uses.
 const char* rowwise_gemm_path();
 
