@@ -68,6 +68,9 @@ struct ChatRequest {
   std::string thinking_json;  // DeepSeek / Anthropic `thinking` object, raw JSON
   std::string user;           // OpenAI `user`, DeepSeek `user_id`, Anthropic metadata.user_id
   std::vector<std::pair<std::string, std::string>> extra;  // unknown top-level fields: name → raw JSON
+  // Caller headers a same-format upstream should see (anthropic-version, anthropic-beta);
+  // lower-case names, filled by the router, sent only by providers that understand them.
+  std::vector<std::pair<std::string, std::string>> upstream_headers;
 };
 
 }  // namespace warden::api
