@@ -26,6 +26,7 @@ void parse_models(MapReader& root, Config& cfg) {
         else t.ctx().error(t.pos(), t.field("provider") + ": required");
         if (!t.str("model", target.model)) t.ctx().error(t.pos(), t.field("model") + ": required");
         t.integer("weight", target.weight, 0, 1'000'000);
+        t.integer("max_concurrency", target.max_concurrency, 0, 1'000'000);
         if (const auto* params = t.get("params")) {
           if (!params->value.IsMap()) t.ctx().error(params->value_pos, t.field("params") + ": expected a map");
           else t.json("params", target.params_json);

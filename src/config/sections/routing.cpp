@@ -11,6 +11,8 @@ void parse_routing(MapReader& root, Config& cfg) {
     x.integer("max_attempts", r.retries.max_attempts, 1, 100);
     x.integer("base_ms", r.retries.base_ms, 0, 3'600'000);
     x.integer("max_ms", r.retries.max_ms, 0, 3'600'000);
+    x.integer("retry_after_max_ms", r.retries.retry_after_max_ms, 0, 3'600'000);
+    x.integer("deadline_ms", r.retries.deadline_ms, 0, 86'400'000);
   }
   {
     auto x = m.map("circuit_breaker");
@@ -18,6 +20,10 @@ void parse_routing(MapReader& root, Config& cfg) {
     x.integer("window_s", r.circuit_breaker.window_s, 1, 86'400);
     x.integer("open_s", r.circuit_breaker.open_s, 1, 86'400);
     x.integer("half_open_requests", r.circuit_breaker.half_open_requests, 1, 10'000);
+  }
+  if (m.has("local_only_data_classes")) {
+    r.local_only_data_classes.clear();
+    m.str_list("local_only_data_classes", r.local_only_data_classes);
   }
   if (const auto* rules = m.get("rules")) {
     size_t i = 0;
@@ -32,6 +38,12 @@ void parse_routing(MapReader& root, Config& cfg) {
         w.str("model", rule.when.model);
         w.str("workload", rule.when.workload);
         w.str("data_class", rule.when.data_class);
+        int64_t n = 0;
+        if (w.integer("min_prompt_tokens", n, 0)) rule.when.min_prompt_tokens = n;
+        if (w.integer("max_prompt_tokens", n, 0)) rule.when.max_prompt_tokens = n;
+        bool b = false;
+        if (w.boolean("tools", b)) rule.when.tools = b;
+        w.str_list("keywords", rule.when.keywords);
       }
       if (x.str("use", rule.use)) rule.use_pos = x.get("use")->value_pos;
       else x.ctx().error(x.pos(), x.field("use") + ": required (the alias to route to)");
