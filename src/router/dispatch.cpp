@@ -1,66 +1,156 @@
-// router::dispatch — alias → target → provider attempt (minimal first version: first target
-// of the alias, no rules/retries yet; those land in their own files).
+// router::dispatch — drives the attempts of one request over the route plan: per target,
+// breaker and concurrency gate, retries with backoff (same target), then the next target
+// (fallback chain). Nothing is retried once the sink has committed bytes to the client.
 #include "warden/router/dispatch.hpp"
 
-#include <simdjson.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <random>
 
 #include "warden/config/config.hpp"
 #include "warden/providers/registry.hpp"
+#include "warden/router/circuit_breaker.hpp"
+#include "warden/router/params.hpp"
+#include "warden/router/retry.hpp"
+#include "warden/router/route.hpp"
 
 namespace warden::router {
 
+namespace asio = boost::asio;
+
 namespace {
 
-// Merges a target's `params` JSON object into the request: known fields set the typed
-// member, the rest go to `extra` (replacing a caller-sent field of the same name).
-void apply_params(api::ChatRequest& req, const std::string& params_json) {
-  if (params_json.empty()) return;
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(params_json).get(doc) != simdjson::SUCCESS) return;
-  simdjson::dom::object obj;
-  if (doc.get_object().get(obj) != simdjson::SUCCESS) return;
-  for (auto field : obj) {
-    std::string key(field.key);
-    std::string raw = simdjson::minify(field.value);
-    if (key == "thinking") { req.thinking_json = raw; continue; }
-    if (key == "reasoning_effort" && field.value.is_string()) { req.reasoning_effort = std::string(field.value.get_string().value()); continue; }
-    if (key == "temperature" && field.value.is_number()) { req.temperature = double(field.value.get_double().value()); continue; }
-    if (key == "top_p" && field.value.is_number()) { req.top_p = double(field.value.get_double().value()); continue; }
-    if (key == "max_tokens" && field.value.is_int64()) { req.max_tokens = field.value.get_int64().value(); continue; }
-    bool replaced = false;
-    for (auto& [name, value] : req.extra) {
-      if (name == key) { value = raw; replaced = true; }
-    }
-    if (!replaced) req.extra.emplace_back(key, raw);
-  }
+std::mt19937_64& rng() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return gen;
 }
+
+// Sleeps unless cancelled (client gone, server draining). False when cancelled.
+asio::awaitable<bool> sleep_for(std::chrono::milliseconds d) {
+  if (d.count() <= 0) co_return true;
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return !ec;
+}
+
+// Forwards one attempt's events and notes whether answer content passed through: a
+// non-stream caller's sink aggregates without committing, so "content seen" is what
+// makes a failed attempt unsafe to repeat (the caller would get two answers glued).
+class AttemptSink final : public providers::EventSink {
+ public:
+  explicit AttemptSink(providers::EventSink& inner) : inner_(inner) {}
+  asio::awaitable<bool> emit(api::StreamEvent ev) override {
+    using T = api::StreamEvent::Type;
+    if (ev.type == T::Content || ev.type == T::Reasoning || ev.type == T::ToolCall || ev.type == T::Finish)
+      content_ = true;
+    co_return co_await inner_.emit(std::move(ev));
+  }
+  bool committed() const override { return inner_.committed(); }
+  bool content_seen() const { return content_; }
+
+ private:
+  providers::EventSink& inner_;
+  bool content_ = false;
+};
 
 }  // namespace
 
-boost::asio::awaitable<providers::Outcome> dispatch(policy::RequestContext& ctx, providers::EventSink& sink) {
+asio::awaitable<providers::Outcome> dispatch(policy::RequestContext& ctx, providers::EventSink& sink) {
   providers::Outcome out;
-  const std::string& alias = ctx.alias.empty() ? ctx.request.model : ctx.alias;
-  const config::ModelRoute* route = ctx.config ? ctx.config->model(alias) : nullptr;
-  if (!route || route->targets.empty()) {
-    out.error = Error{404, "model_not_found", "The model '" + alias + "' does not exist", "invalid_request_error", "model"};
+  if (!ctx.config) {
+    out.error = Error{500, "internal_error", "no configuration", "server_error", ""};
     co_return out;
   }
-  const config::ModelTarget& target = route->targets.front();
-  auto provider = providers::provider_for(ctx.config, target.provider);
-  if (!provider) {
-    out.error = Error{502, "provider_unavailable", "No provider for target " + target.provider, "server_error", ""};
+  auto planned = plan_route(*ctx.config, ctx);
+  if (!planned) {
+    out.error = planned.error();
     co_return out;
   }
-  api::ChatRequest req = ctx.request;
-  req.model = target.model;
-  apply_params(req, target.params_json);
-  ctx.target = target.provider + "/" + target.model;
-  ctx.attempts = 1;
-  out = co_await provider->stream(req, sink);
-  if (out.ok) {
-    ctx.usage = out.usage;
-    ctx.finish_reason = out.finish_reason;
+  const RoutePlan& plan = *planned;
+  const auto& retries = ctx.config->routing.retries;
+  const auto& breaker_cfg = ctx.config->routing.circuit_breaker;
+  const auto deadline = retries.deadline_ms > 0 ? ctx.started + std::chrono::milliseconds(retries.deadline_ms)
+                                                : Clock::time_point::max();
+  const int max_attempts = std::max(1, retries.max_attempts);
+
+  std::optional<providers::Outcome> last;
+  int skipped_open = 0, skipped_busy = 0;
+  bool deadline_hit = false;
+
+  for (const Candidate& cand : plan.candidates) {
+    if (Clock::now() >= deadline) {
+      deadline_hit = true;
+      break;
+    }
+    auto provider = providers::provider_for(ctx.config, cand.target->provider);
+    if (!provider) continue;  // validated config makes this a provider that failed to build
+    auto state = target_state(cand.provider, *cand.target);
+
+    api::ChatRequest req = ctx.request;
+    req.model = cand.target->model;
+    apply_params(req, cand.target->params_json);
+    for (const char* h : {"anthropic-version", "anthropic-beta"})
+      if (auto it = ctx.headers.find(h); it != ctx.headers.end()) req.upstream_headers.emplace_back(h, it->second);
+
+    for (int attempt = 1;; ++attempt) {
+      if (!state->breaker.allow(Clock::now(), breaker_cfg)) {
+        ++skipped_open;
+        break;  // open: the next target at once
+      }
+      if (!state->try_acquire(cand.target->max_concurrency)) {
+        state->breaker.on_neutral();
+        ++skipped_busy;
+        break;
+      }
+      ++ctx.attempts;
+      ctx.target = cand.label();
+      state->attempts.fetch_add(1, std::memory_order_relaxed);
+      AttemptSink attempt_sink(sink);
+      out = co_await provider->stream(req, attempt_sink);
+      state->release();
+
+      if (out.ok) {
+        state->breaker.on_success(Clock::now(), breaker_cfg);
+        ctx.usage = out.usage;
+        ctx.finish_reason = out.finish_reason;
+        co_return out;
+      }
+      if (counts_as_failure(out)) {
+        state->failures.fetch_add(1, std::memory_order_relaxed);
+        state->breaker.on_failure(Clock::now(), breaker_cfg);
+      } else {
+        state->breaker.on_neutral();
+      }
+      if (sink.committed() || attempt_sink.content_seen()) {
+        ctx.usage = out.usage;
+        co_return out;  // bytes reached the client: the pipeline ends the stream with an error event
+      }
+      last = out;
+      Verdict verdict = classify(out);
+      if (verdict == Verdict::Stop) co_return out;
+      if (verdict == Verdict::NextTarget || attempt >= max_attempts) break;
+      auto delay = backoff_delay(retries, attempt, out.retry_after, rng());
+      if (deadline != Clock::time_point::max() && Clock::now() + delay >= deadline) break;  // try elsewhere now
+      if (!co_await sleep_for(delay)) co_return *last;
+    }
+  }
+
+  if (deadline_hit) {
+    out = last.value_or(providers::Outcome{});
+    out.ok = false;
+    out.error = Error{504, "upstream_timeout", "No target answered within the routing deadline", "server_error", ""};
+    co_return out;
+  }
+  if (last) co_return *last;
+  out = providers::Outcome{};
+  if (skipped_busy && !skipped_open) {
+    out.error = Error{429, "target_busy", "Every target of '" + plan.alias + "' is at its concurrency limit",
+                      "rate_limit_error", ""};
+  } else {
+    out.error = Error{503, "upstream_unavailable",
+                      "No target of '" + plan.alias + "' is available (circuit open)", "server_error", ""};
   }
   co_return out;
 }
