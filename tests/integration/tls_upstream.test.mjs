@@ -63,6 +63,8 @@ test('wrong CA → 502-ish OpenAI error, nothing reached the upstream', async ()
   assert.ok(res.status >= 500 && res.status <= 504, `status ${res.status}: ${res.text}`);
   assertOpenAIError(res);
   assert.equal(good.chatRequests().length, 0);
+  // Warden did connect and refused the certificate during the handshake.
+  await good.waitFor(() => good.tlsErrors.length > 0, 5000, 'a failed TLS handshake at the upstream');
 });
 
 test('certificate for another host name → 502-ish OpenAI error', async () => {
@@ -71,6 +73,7 @@ test('certificate for another host name → 502-ish OpenAI error', async () => {
   assert.ok(res.status >= 500 && res.status <= 504, `status ${res.status}: ${res.text}`);
   assertOpenAIError(res);
   assert.equal(wrongHost.chatRequests().length, 0);
+  await wrongHost.waitFor(() => wrongHost.tlsErrors.length > 0, 5000, 'a failed TLS handshake at the upstream');
 });
 
 test('still healthy and the good route still works', async () => {

@@ -74,6 +74,7 @@ test('upstream error page that is not JSON → 5xx OpenAI error', async () => {
   const res = await postChat(warden.url, ask());
   assert.ok(res.status >= 500 && res.status <= 504, `status ${res.status}`);
   assertOpenAIError(res);
+  assert.ok(fake.chatRequests().length >= 1, 'the upstream was called');
 });
 
 test('non-JSON 200 body from the upstream → 502 OpenAI error', async () => {
@@ -81,6 +82,7 @@ test('non-JSON 200 body from the upstream → 502 OpenAI error', async () => {
   fake.setDefault(reply.json('this is not json', { status: 200, headers: { 'content-type': 'application/json' } }));
   const res = await postChat(warden.url, ask());
   assertOpenAIError(res, { status: 502 });
+  assert.ok(fake.chatRequests().length >= 1, 'the upstream was called');
 });
 
 test('connection refused → 502 OpenAI error', async () => {
