@@ -17,7 +17,12 @@ before(async () => {
   await new Promise((r) => probe.listen(0, '127.0.0.1', r));
   const deadPort = probe.address().port;
   await new Promise((r) => probe.close(r));
-  const cfg = makeConfig({ upstream: fake });
+  // Default retries (fast backoff) so that "402 is never retried" means something; the
+  // breaker never opens so every case reaches the upstream.
+  const cfg = makeConfig({ upstream: fake, routing: {
+    retries: { max_attempts: 3, base_ms: 1, max_ms: 5, retry_after_max_ms: 20 },
+    circuit_breaker: { failures: 1000000 },
+  } });
   cfg.providers.dead = { type: 'openai', base_url: `http://127.0.0.1:${deadPort}`, api_key: PROVIDER_KEY,
     timeouts: { connect_ms: 1000, first_byte_ms: 5000, idle_ms: 5000, total_ms: 10000 } };
   cfg.models.dead = { targets: [{ provider: 'dead', model: 'deepseek-v4-flash' }] };

@@ -66,7 +66,11 @@ export const PROVIDER_KEY = 'sk-upstream-provider-secret-c0ffee';
 // The usual test config: one provider `up` at the fake upstream, aliases `fast`
 // (deepseek-v4-flash) and `pro` (deepseek-v4-pro), a plain key and a sha256 key.
 // Pass overrides to replace whole sections; provider options merge into `up`.
-export function makeConfig({ upstream, caFile, timeouts, provider = {}, models, keys, server, extra = {} } = {}) {
+// Retries and the circuit breaker are off by default (one attempt, breaker never
+// opens): these suites test the proxy path, and each scripted failure must reach the
+// client as it is; router behaviour has its own tests. Pass `routing` to change that.
+export const NO_RETRIES = { retries: { max_attempts: 1 }, circuit_breaker: { failures: 1000000 } };
+export function makeConfig({ upstream, caFile, timeouts, provider = {}, models, keys, server, routing = NO_RETRIES, extra = {} } = {}) {
   const up = { type: 'openai', base_url: upstream.url, api_key: PROVIDER_KEY };
   if (caFile) up.ca_file = caFile;
   if (timeouts) up.timeouts = timeouts;
@@ -82,6 +86,7 @@ export function makeConfig({ upstream, caFile, timeouts, provider = {}, models, 
       { id: 'k1', team: 't1', key: CALLER_KEY },
       { id: 'k2', team: 't1', sha256: sha256Hex(CALLER_KEY_2) },
     ],
+    ...(routing ? { routing } : {}),
     ...extra,
   };
 }
