@@ -3,7 +3,8 @@
 Reads a model folder (config.json + *.safetensors, sharded or not) with nothing but
 json/struct/torch: no transformers, no safetensors package, and no code shared with
 warden. It follows the Hugging Face modeling code's semantics (Qwen2, Llama with
-llama3 rope scaling, DeepSeek-V2/V3 MoE FFN with standard attention, Qwen2-MoE) and
+llama3 rope scaling, DeepSeek-V2/V3 MLA attention with yarn rope and the DeepSeek MoE
+FFN — or that FFN with standard attention —, Qwen2-MoE) and
 computes in float64 by default, so it is a close approximation of the exact result
 that warden's fp32 CPU path is compared against.
 """
@@ -68,14 +69,41 @@ class Reference:
         self.head_dim = c.get("head_dim") or self.hidden // self.heads
         self.eps = c.get("rms_norm_eps", 1e-6)
         self.layers = c["num_hidden_layers"]
+        self.mla = c.get("kv_lora_rank") is not None
+        self.rope_dim = c["qk_rope_head_dim"] if self.mla else self.head_dim
 
     # ---- pieces -------------------------------------------------------------------
+    @staticmethod
+    def yarn_get_mscale(scale, mscale):
+        return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
+
+    def rope_mscale(self):
+        rs = self.cfg.get("rope_scaling") or {}
+        if rs.get("type", rs.get("rope_type")) != "yarn":
+            return 1.0
+        f = rs["factor"]
+        return self.yarn_get_mscale(f, rs.get("mscale", 1)) / self.yarn_get_mscale(f, rs.get("mscale_all_dim", 0))
+
     def inv_freq(self):
         c = self.cfg
-        d = self.head_dim
+        d = self.rope_dim
         base = float(c.get("rope_theta", 10000.0))
         inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
         rs = c.get("rope_scaling") or {}
+        if rs.get("type", rs.get("rope_type")) == "yarn":
+            # DeepSeek-V2 modeling code: DeepseekV2YarnRotaryEmbedding.
+            f, orig = rs["factor"], rs["original_max_position_embeddings"]
+
+            def corr_dim(rot):
+                return (d * math.log(orig / (rot * 2 * math.pi))) / (2 * math.log(base))
+
+            low = max(math.floor(corr_dim(rs.get("beta_fast", 32))), 0)
+            high = min(math.ceil(corr_dim(rs.get("beta_slow", 1))), d - 1)
+            if low == high:
+                high += 0.001
+            ramp = torch.clamp((torch.arange(d // 2, dtype=torch.float64) - low) / (high - low), 0, 1)
+            mask = 1.0 - ramp
+            return (inv / f) * (1 - mask) + inv * mask
         if rs.get("rope_type", rs.get("type")) == "llama3":
             factor = rs["factor"]
             low, high = rs["low_freq_factor"], rs["high_freq_factor"]
@@ -127,6 +155,48 @@ class Reference:
         out = out.transpose(0, 1).reshape(T, self.heads * self.head_dim)
         o_bias = self.cfg.get("attention_bias", False) and self.arch not in ("Qwen2ForCausalLM", "Qwen2MoeForCausalLM")
         return self.lin(out, p + "self_attn.o_proj", o_bias)
+
+    def attention_mla(self, x, p, cos, sin):
+        """HF DeepseekV2Attention (multi-head latent attention), no cache."""
+        c = self.cfg
+        T, H = x.shape[0], self.heads
+        nope, rope, vd, kvr = c["qk_nope_head_dim"], c["qk_rope_head_dim"], c["v_head_dim"], c["kv_lora_rank"]
+        a = p + "self_attn."
+        if c.get("q_lora_rank"):
+            qa = self.lin(x, a + "q_a_proj")
+            q = self.lin(self.rms_eps(qa, self.w[a + "q_a_layernorm.weight"], 1e-6), a + "q_b_proj")
+        else:
+            q = self.lin(x, a + "q_proj")
+        q = q.view(T, H, nope + rope).transpose(0, 1)
+        q_nope, q_pe = torch.split(q, [nope, rope], dim=-1)
+        ckv = self.lin(x, a + "kv_a_proj_with_mqa")
+        latent, k_pe = torch.split(ckv, [kvr, rope], dim=-1)
+        k_pe = k_pe.view(T, 1, rope).transpose(0, 1)
+        kv = self.lin(self.rms_eps(latent, self.w[a + "kv_a_layernorm.weight"], 1e-6), a + "kv_b_proj")
+        kv = kv.view(T, H, nope + vd).transpose(0, 1)
+        k_nope, v = torch.split(kv, [nope, vd], dim=-1)
+
+        def deinterleave(t):
+            h, s, d = t.shape
+            return t.reshape(h, s, d // 2, 2).transpose(3, 2).reshape(h, s, d)
+
+        q_pe, k_pe = deinterleave(q_pe), deinterleave(k_pe)
+        q_pe = q_pe * cos + self.rotate_half(q_pe) * sin
+        k_pe = k_pe * cos + self.rotate_half(k_pe) * sin
+        qs = torch.cat([q_nope, q_pe], dim=-1)
+        ks = torch.cat([k_nope, k_pe.expand(H, T, rope)], dim=-1)
+        scale = (nope + rope) ** -0.5
+        rs = c.get("rope_scaling") or {}
+        if rs and rs.get("mscale_all_dim"):
+            m = self.yarn_get_mscale(rs["factor"], rs["mscale_all_dim"])
+            scale = scale * m * m
+        scores = qs @ ks.transpose(-1, -2) * scale
+        mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+        out = torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1) @ v
+        return self.lin(out.transpose(0, 1).reshape(T, H * vd), a + "o_proj")
+
+    def rms_eps(self, x, weight, eps):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
 
     def is_moe_layer(self, l):
         c = self.cfg
@@ -186,12 +256,13 @@ class Reference:
         x = self.w["model.embed_tokens.weight"][torch.tensor(ids)]
         pos = torch.arange(len(ids), dtype=torch.float64)
         ang = pos[:, None] * self.inv_freq()[None, :]
-        cos = torch.cat([ang.cos(), ang.cos()], dim=-1).to(self.dtype)
-        sin = torch.cat([ang.sin(), ang.sin()], dim=-1).to(self.dtype)
+        ms = self.rope_mscale()
+        cos = (torch.cat([ang.cos(), ang.cos()], dim=-1) * ms).to(self.dtype)
+        sin = (torch.cat([ang.sin(), ang.sin()], dim=-1) * ms).to(self.dtype)
         for l in range(self.layers):
             p = f"model.layers.{l}."
             h = self.rms(x, self.w[p + "input_layernorm.weight"])
-            x = x + self.attention(h, p, cos, sin)
+            x = x + (self.attention_mla(h, p, cos, sin) if self.mla else self.attention(h, p, cos, sin))
             h = self.rms(x, self.w[p + "post_attention_layernorm.weight"])
             if not self.is_moe_layer(l):
                 x = x + self.mlp(h, p + "mlp")

@@ -53,7 +53,9 @@ std::string model_config_to_json(const ModelConfig& c) {
   if (c.family == ModelFamily::Llama || c.family == ModelFamily::DeepseekMoe) o.boolean("attention_bias", c.qkv_bias);
   if (c.bos_token_id >= 0) o.integer("bos_token_id", c.bos_token_id);
   if (!c.eos_token_ids.empty()) o.raw("eos_token_id", int_list(c.eos_token_ids));
-  if (c.family != ModelFamily::Qwen2 && c.family != ModelFamily::Qwen2Moe) o.integer("head_dim", c.head_dim);
+  if (c.mla.enabled) {
+    // MLA head widths are qk_nope/qk_rope/v_head_dim below.
+  } else if (c.family != ModelFamily::Qwen2 && c.family != ModelFamily::Qwen2Moe) o.integer("head_dim", c.head_dim);
   else if (c.head_dim != c.hidden_size / c.num_heads) o.integer("head_dim", c.head_dim);
   o.str("hidden_act", "silu");
   o.integer("hidden_size", c.hidden_size);
@@ -75,6 +77,16 @@ std::string model_config_to_json(const ModelConfig& c) {
     s.integer("original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings);
     s.str("rope_type", "llama3");
     o.raw("rope_scaling", s.text("  "));
+  } else if (c.rope_scaling.type == "yarn") {
+    JsonObject s;
+    s.real("beta_fast", c.rope_scaling.beta_fast);
+    s.real("beta_slow", c.rope_scaling.beta_slow);
+    s.real("factor", c.rope_scaling.factor);
+    s.real("mscale", c.rope_scaling.mscale);
+    s.real("mscale_all_dim", c.rope_scaling.mscale_all_dim);
+    s.integer("original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings);
+    s.str("type", "yarn");
+    o.raw("rope_scaling", s.text("  "));
   } else {
     o.raw("rope_scaling", "null");
   }
@@ -86,9 +98,18 @@ std::string model_config_to_json(const ModelConfig& c) {
   }
   const MoeConfig& m = c.moe;
   if (c.family == ModelFamily::DeepseekMoe) {
-    // Standard attention, not MLA: these stay null (see model_config.hpp).
-    o.raw("kv_lora_rank", "null");
-    o.raw("q_lora_rank", "null");
+    if (c.mla.enabled) {
+      o.integer("kv_lora_rank", c.mla.kv_lora_rank);
+      if (c.mla.q_lora_rank) o.integer("q_lora_rank", c.mla.q_lora_rank);
+      else o.raw("q_lora_rank", "null");
+      o.integer("qk_nope_head_dim", c.mla.qk_nope_head_dim);
+      o.integer("qk_rope_head_dim", c.mla.qk_rope_head_dim);
+      o.integer("v_head_dim", c.mla.v_head_dim);
+    } else {
+      // Standard GQA attention, not MLA (see model_config.hpp).
+      o.raw("kv_lora_rank", "null");
+      o.raw("q_lora_rank", "null");
+    }
     o.integer("n_routed_experts", m.num_experts);
     o.integer("num_experts_per_tok", m.top_k);
     o.integer("n_shared_experts", m.num_shared_experts);

@@ -1,6 +1,7 @@
 #include "warden/engine/model/model_config.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -94,12 +95,36 @@ bool ModelConfig::is_moe_layer(int32_t layer) const {
   return layer >= moe.first_k_dense_replace && layer % std::max(1, moe.moe_layer_freq) == 0;
 }
 
+namespace {
+// DeepSeek's yarn_get_mscale.
+double yarn_mscale(double scale, double mscale) { return scale <= 1.0 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0; }
+}  // namespace
+
+double ModelConfig::softmax_scale() const {
+  double scale = 1.0 / std::sqrt(double(k_head_dim()));
+  if (mla.enabled && rope_scaling.type == "yarn" && rope_scaling.mscale_all_dim != 0.0) {
+    const double m = yarn_mscale(rope_scaling.factor, rope_scaling.mscale_all_dim);
+    scale *= m * m;
+  }
+  return scale;
+}
+
 int64_t ModelConfig::parameter_count() const {
   int64_t h = hidden_size, q = int64_t(num_heads) * head_dim, kv = int64_t(num_kv_heads) * head_dim;
   int64_t n = int64_t(vocab_size) * h * (tie_word_embeddings ? 1 : 2) + h;
   for (int32_t l = 0; l < num_layers; ++l) {
-    n += 2 * h + h * q + 2 * h * kv + q * h;
-    if (qkv_bias) n += q + 2 * kv;
+    if (mla.enabled) {
+      const int64_t heads = num_heads, qh = mla.q_head_dim();
+      n += 2 * h;
+      n += mla.q_lora_rank ? h * mla.q_lora_rank + mla.q_lora_rank + int64_t(mla.q_lora_rank) * heads * qh
+                           : h * heads * qh;
+      n += h * (mla.kv_lora_rank + mla.qk_rope_head_dim) + mla.kv_lora_rank;
+      n += int64_t(mla.kv_lora_rank) * heads * (mla.qk_nope_head_dim + mla.v_head_dim);
+      n += heads * mla.v_head_dim * h;
+    } else {
+      n += 2 * h + h * q + 2 * h * kv + q * h;
+    }
+    if (qkv_bias && !mla.enabled) n += q + 2 * kv;
     if (is_moe_layer(l)) {
       n += int64_t(moe.num_experts) * h + int64_t(moe.num_experts) * 3 * h * moe.expert_intermediate;
       n += 3 * h * int64_t(moe.shared_intermediate) + (moe.shared_expert_gate ? h : 0);
@@ -187,15 +212,33 @@ ModelConfig parse_model_config(std::string_view json, const std::string& source)
       c.rope_scaling.original_max_position_embeddings = s.integer("original_max_position_embeddings", 8192);
       if (c.rope_scaling.high_freq_factor <= c.rope_scaling.low_freq_factor)
         r.fail("rope_scaling.high_freq_factor must exceed low_freq_factor");
+    } else if (c.rope_scaling.type == "yarn") {
+      c.rope_scaling.factor = s.number("factor", 1.0);
+      c.rope_scaling.original_max_position_embeddings = s.integer("original_max_position_embeddings", 4096);
+      c.rope_scaling.beta_fast = s.number("beta_fast", 32.0);
+      c.rope_scaling.beta_slow = s.number("beta_slow", 1.0);
+      c.rope_scaling.mscale = s.number("mscale", 1.0);
+      c.rope_scaling.mscale_all_dim = s.number("mscale_all_dim", 0.0);
     } else if (c.rope_scaling.type != "default") {
-      r.fail("rope_scaling type " + c.rope_scaling.type + " is not supported (llama3 only)");
+      r.fail("rope_scaling type " + c.rope_scaling.type + " is not supported (llama3; yarn with MLA)");
     }
   }
 
   if (c.family == ModelFamily::DeepseekMoe) {
-    if (r.has("kv_lora_rank") || r.has("q_lora_rank"))
-      r.fail("MLA attention (kv_lora_rank/q_lora_rank) is not supported yet; DeepSeek MoE models must use "
-             "standard attention (q_proj/k_proj/v_proj/o_proj)");
+    if (r.has("kv_lora_rank")) {
+      auto& m = c.mla;
+      m.enabled = true;
+      m.kv_lora_rank = positive(r, "kv_lora_rank", r.integer("kv_lora_rank"));
+      m.q_lora_rank = r.has("q_lora_rank") ? positive(r, "q_lora_rank", r.integer("q_lora_rank")) : 0;
+      m.qk_nope_head_dim = positive(r, "qk_nope_head_dim", r.integer("qk_nope_head_dim"));
+      m.qk_rope_head_dim = positive(r, "qk_rope_head_dim", r.integer("qk_rope_head_dim"));
+      m.v_head_dim = positive(r, "v_head_dim", r.integer("v_head_dim"));
+      if (m.qk_rope_head_dim % 2) r.fail("qk_rope_head_dim must be even");
+      c.num_kv_heads = c.num_heads;  // K/V are decompressed per head
+      if (c.qkv_bias) r.fail("attention_bias: true is not supported with MLA");
+    } else if (r.has("q_lora_rank")) {
+      r.fail("q_lora_rank without kv_lora_rank");
+    }
     std::string topk_method = r.string("topk_method", "greedy");
     if (topk_method != "greedy" && topk_method != "gready")  // HF's default is spelled "gready"
       r.fail("topk_method " + topk_method + " is not supported (greedy only)");
@@ -226,6 +269,8 @@ ModelConfig parse_model_config(std::string_view json, const std::string& source)
       for (auto l : r.int_list("mlp_only_layers")) m.mlp_only_layers.push_back(int32_t(l));
     }
   }
+  if (c.rope_scaling.type == "yarn" && !c.mla.enabled)
+    r.fail("rope_scaling yarn is only supported with DeepSeek MLA attention");
   if (c.moe.num_experts > 0) {
     if (c.moe.top_k > c.moe.num_experts) r.fail("num_experts_per_tok exceeds the number of experts");
     if (c.moe.scoring != "softmax" && c.moe.scoring != "sigmoid")

@@ -119,15 +119,31 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
   for (int32_t l = 0; l < c.num_layers; ++l) {
     const std::string p = names::layer(l);
     norm(p + names::kInputNorm);
-    linear(p + names::attn("q_proj"), q, h);
-    linear(p + names::attn("k_proj"), kv, h);
-    linear(p + names::attn("v_proj"), kv, h);
-    if (c.qkv_bias) {
-      add(p + names::attn("q_proj", "bias"), {q}, 0.2f);
-      add(p + names::attn("k_proj", "bias"), {kv}, 0.2f);
-      add(p + names::attn("v_proj", "bias"), {kv}, 0.2f);
+    if (c.mla.enabled) {
+      const MlaConfig& m = c.mla;
+      const int64_t heads = c.num_heads;
+      if (m.q_lora_rank) {
+        linear(p + names::attn("q_a_proj"), m.q_lora_rank, h);
+        add(p + names::attn("q_a_layernorm"), {m.q_lora_rank}, 0.1f, 1.0f);
+        linear(p + names::attn("q_b_proj"), heads * m.q_head_dim(), m.q_lora_rank);
+      } else {
+        linear(p + names::attn("q_proj"), heads * m.q_head_dim(), h);
+      }
+      linear(p + names::attn("kv_a_proj_with_mqa"), m.kv_lora_rank + m.qk_rope_head_dim, h);
+      add(p + names::attn("kv_a_layernorm"), {m.kv_lora_rank}, 0.1f, 1.0f);
+      linear(p + names::attn("kv_b_proj"), heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank);
+      linear(p + names::attn("o_proj"), h, heads * m.v_head_dim);
+    } else {
+      linear(p + names::attn("q_proj"), q, h);
+      linear(p + names::attn("k_proj"), kv, h);
+      linear(p + names::attn("v_proj"), kv, h);
+      if (c.qkv_bias) {
+        add(p + names::attn("q_proj", "bias"), {q}, 0.2f);
+        add(p + names::attn("k_proj", "bias"), {kv}, 0.2f);
+        add(p + names::attn("v_proj", "bias"), {kv}, 0.2f);
+      }
+      linear(p + names::attn("o_proj"), h, q);
     }
-    linear(p + names::attn("o_proj"), h, q);
     if (c.o_bias) add(p + names::attn("o_proj", "bias"), {h}, 0.2f);
     norm(p + names::kPostNorm);
     if (!c.is_moe_layer(l)) {

@@ -50,6 +50,22 @@ ModelConfig base_for_arch(const std::string& arch) {
     c.moe.num_shared_experts = 2;
     c.moe.shared_intermediate = 64;
     c.moe.first_k_dense_replace = 1;
+  } else if (arch == "deepseek-v2") {
+    // The same MoE FFN with DeepSeek-V2-Lite's MLA attention and yarn rope, scaled down.
+    c = base_for_arch("deepseek-moe");
+    c.mla.enabled = true;
+    c.mla.kv_lora_rank = 32;
+    c.mla.qk_nope_head_dim = 16;
+    c.mla.qk_rope_head_dim = 8;
+    c.mla.v_head_dim = 16;
+    c.num_kv_heads = c.num_heads;
+    c.rope_scaling.type = "yarn";
+    c.rope_scaling.factor = 40.0;
+    c.rope_scaling.original_max_position_embeddings = 4096;
+    c.rope_scaling.beta_fast = 32.0;
+    c.rope_scaling.beta_slow = 1.0;
+    c.rope_scaling.mscale = 0.707;
+    c.rope_scaling.mscale_all_dim = 0.707;
   } else if (arch == "qwen2-moe") {
     c.family = ModelFamily::Qwen2Moe;
     c.architecture = "Qwen2MoeForCausalLM";
@@ -61,7 +77,7 @@ ModelConfig base_for_arch(const std::string& arch) {
     c.moe.shared_intermediate = 64;
     c.moe.shared_expert_gate = true;
   } else {
-    throw std::runtime_error("unknown --arch " + arch + " (qwen2, llama, deepseek-moe, qwen2-moe)");
+    throw std::runtime_error("unknown --arch " + arch + " (qwen2, llama, deepseek-moe, deepseek-v2, qwen2-moe)");
   }
   return c;
 }
@@ -109,7 +125,30 @@ ModelConfig preset(const std::string& name) {
     c.eos_token_ids = {128001};
     return c;
   }
-  throw std::runtime_error("unknown --preset " + name + " (bench-100m, r1-distill-qwen-1.5b, r1-distill-llama-8b)");
+  if (name == "deepseek-v2-lite") {
+    ModelConfig c = base_for_arch("deepseek-v2");
+    c.hidden_size = 2048;
+    c.intermediate_size = 10944;
+    c.num_layers = 27;
+    c.num_heads = c.num_kv_heads = 16;
+    c.head_dim = 128;
+    c.mla.kv_lora_rank = 512;
+    c.mla.qk_nope_head_dim = 128;
+    c.mla.qk_rope_head_dim = 64;
+    c.mla.v_head_dim = 128;
+    c.moe.num_experts = 64;
+    c.moe.top_k = 6;
+    c.moe.num_shared_experts = 2;
+    c.moe.expert_intermediate = 1408;
+    c.moe.first_k_dense_replace = 1;
+    c.vocab_size = 102400;
+    c.max_position_embeddings = 163840;
+    c.bos_token_id = 100000;
+    c.eos_token_ids = {100001};
+    return c;
+  }
+  throw std::runtime_error("unknown --preset " + name +
+                           " (bench-100m, r1-distill-qwen-1.5b, r1-distill-llama-8b, deepseek-v2-lite)");
 }
 
 }  // namespace

@@ -3,12 +3,15 @@
 // with its real field names. Supported families:
 //  - Qwen2ForCausalLM (QKV bias, no O bias) — DeepSeek-R1-Distill-Qwen.
 //  - LlamaForCausalLM (no biases, optional rope_scaling llama3) — R1-Distill-Llama.
-//  - DeepseekV2ForCausalLM / DeepseekV3ForCausalLM *with standard GQA attention*: the
-//    DeepSeek-MoE FFN (routed + shared experts, first_k_dense_replace, softmax/sigmoid
-//    scoring, norm_topk_prob, routed_scaling_factor) is implemented, but MLA attention
-//    is not yet: a config with kv_lora_rank set is rejected with a clear error. The
-//    tiny MoE model from `warden model make-tiny --arch deepseek-moe` therefore uses
-//    q_proj/k_proj/v_proj/o_proj with num_key_value_heads.
+//  - DeepseekV2ForCausalLM / DeepseekV3ForCausalLM: the DeepSeek-MoE FFN (routed +
+//    shared experts, first_k_dense_replace, softmax/sigmoid scoring, norm_topk_prob,
+//    routed_scaling_factor, greedy top-k only) with either
+//      * MLA attention when kv_lora_rank is set (DeepSeek-V2/V3: q_lora_rank optional,
+//        yarn rope scaling; the KV cache holds the decompressed per-head K and V, not
+//        the latent), as `make-tiny --arch deepseek-v2` writes, or
+//      * standard GQA attention (q_proj/k_proj/v_proj/o_proj, num_key_value_heads) when
+//        kv_lora_rank is null — a DeepSeek-MoE-style model that no HF class loads as is;
+//        `make-tiny --arch deepseek-moe` writes this one.
 //  - Qwen2MoeForCausalLM (num_experts, shared_expert with a sigmoid gate).
 #include <cstdint>
 #include <string>
@@ -20,11 +23,27 @@ namespace warden::engine {
 enum class ModelFamily { Qwen2, Llama, DeepseekMoe, Qwen2Moe };
 
 struct RopeScaling {
-  std::string type = "default";  // "default" or "llama3"
+  std::string type = "default";  // "default", "llama3", or "yarn" (DeepSeek MLA only)
   double factor = 1.0;
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
   int64_t original_max_position_embeddings = 8192;
+  // yarn (DeepSeek-V2/V3 modeling code)
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  double mscale = 1.0;
+  double mscale_all_dim = 0.0;
+};
+
+// Multi-head latent attention (DeepSeek-V2/V3).
+struct MlaConfig {
+  bool enabled = false;
+  int32_t q_lora_rank = 0;  // 0: plain q_proj (V2-Lite)
+  int32_t kv_lora_rank = 0;
+  int32_t qk_nope_head_dim = 0;
+  int32_t qk_rope_head_dim = 0;
+  int32_t v_head_dim = 0;
+  int32_t q_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
 };
 
 struct MoeConfig {
@@ -69,6 +88,13 @@ struct ModelConfig {
   int64_t bos_token_id = -1;
   std::vector<int64_t> eos_token_ids;
   MoeConfig moe;
+  MlaConfig mla;
+
+  // Per-head widths of what the KV cache stores and of the rotated part.
+  int32_t k_head_dim() const { return mla.enabled ? mla.q_head_dim() : head_dim; }
+  int32_t v_head_dim() const { return mla.enabled ? mla.v_head_dim : head_dim; }
+  int32_t rope_dim() const { return mla.enabled ? mla.qk_rope_head_dim : head_dim; }
+  double softmax_scale() const;
 
   bool is_moe_layer(int32_t layer) const;
   int64_t parameter_count() const;

@@ -13,11 +13,13 @@ CpuBackend::CpuBackend(const std::string& model_dir, int threads)
     : config_(load_model_config(model_dir)), weights_(config_, model_dir), rotary_(config_), threads_(threads) {}
 
 void CpuBackend::allocate_kv(int32_t num_blocks, int32_t block_tokens) {
-  kv_.allocate(config_.num_layers, num_blocks, block_tokens, config_.num_kv_heads, config_.head_dim);
+  kv_.allocate(config_.num_layers, num_blocks, block_tokens, config_.num_kv_heads * config_.k_head_dim(),
+               config_.num_kv_heads * config_.v_head_dim());
 }
 
 size_t CpuBackend::kv_bytes_per_block(int32_t block_tokens) const {
-  return PagedKvPool::bytes_per_block(config_.num_layers, block_tokens, config_.num_kv_heads, config_.head_dim);
+  return PagedKvPool::bytes_per_block(config_.num_layers, block_tokens, config_.num_kv_heads * config_.k_head_dim(),
+                                      config_.num_kv_heads * config_.v_head_dim());
 }
 
 int32_t CpuBackend::max_context() const {
@@ -79,45 +81,108 @@ void CpuBackend::forward(const ForwardBatch& batch, std::vector<float>& logits) 
   lm_head(batch, logits);
 }
 
-void CpuBackend::attention_block(int32_t l, const ForwardBatch& batch) {
+void CpuBackend::project_gqa(const LayerWeights& w, int64_t total) {
   const ModelConfig& c = config_;
-  const LayerWeights& w = weights_.layers()[size_t(l)];
   const int64_t hidden = c.hidden_size, half = rotary_.half();
   const int64_t q_dim = int64_t(c.num_heads) * c.head_dim, kv_dim = int64_t(c.num_kv_heads) * c.head_dim;
-  const int64_t total = int64_t(batch.tokens.size());
-  h_.resize(size_t(total * hidden));
-  q_.resize(size_t(total * q_dim));
-  k_.resize(size_t(total * kv_dim));
-  v_.resize(size_t(total * kv_dim));
-  attn_.resize(size_t(total * q_dim));
-  proj_.resize(size_t(total * hidden));
-  for (int64_t r = 0; r < total; ++r)
-    rms_norm(x_.data() + r * hidden, w.input_norm, float(c.rms_norm_eps), c.hidden_size, h_.data() + r * hidden);
   for (const RowGroup& g : groups_) {
     const float* h = h_.data() + g.row0 * hidden;
     g.gemm(h, g.rows, w.q, w.q_bias, q_.data() + g.row0 * q_dim);
     g.gemm(h, g.rows, w.k, w.k_bias, k_.data() + g.row0 * kv_dim);
     g.gemm(h, g.rows, w.v, w.v_bias, v_.data() + g.row0 * kv_dim);
   }
-  const AttentionShape shape{c.num_heads, c.num_kv_heads, c.head_dim};
+  for (int64_t r = 0; r < total; ++r) {
+    rotary_.apply(q_.data() + r * q_dim, c.num_heads, cos_.data() + r * half, sin_.data() + r * half);
+    rotary_.apply(k_.data() + r * kv_dim, c.num_kv_heads, cos_.data() + r * half, sin_.data() + r * half);
+  }
+}
+
+void CpuBackend::project_mla(const LayerWeights& w, int64_t total) {
+  // HF DeepseekV2Attention: q (optionally through the q LoRA), the compressed KV latent
+  // plus one rope key shared by all heads, latent → per-head k_nope and v. Its two
+  // LoRA norms are built without an eps argument, so they use the class default 1e-6.
+  constexpr float kLoraNormEps = 1e-6f;
+  const ModelConfig& c = config_;
+  const MlaConfig& m = c.mla;
+  const int64_t hidden = c.hidden_size, half = rotary_.half(), heads = c.num_heads;
+  const int64_t qh = m.q_head_dim(), q_dim = heads * qh, v_dim = heads * m.v_head_dim;
+  const int64_t a_dim = m.kv_lora_rank + m.qk_rope_head_dim, up_dim = heads * (m.qk_nope_head_dim + m.v_head_dim);
+  latent_.resize(size_t(total * a_dim));
+  kv_up_.resize(size_t(total * up_dim));
+  if (m.q_lora_rank) q_lora_.resize(size_t(total * m.q_lora_rank));
+  for (const RowGroup& g : groups_) {
+    const float* h = h_.data() + g.row0 * hidden;
+    if (m.q_lora_rank) {
+      float* qa = q_lora_.data() + g.row0 * m.q_lora_rank;
+      g.gemm(h, g.rows, w.q_a, nullptr, qa);
+      for (int32_t r = 0; r < g.rows; ++r)
+        rms_norm(qa + int64_t(r) * m.q_lora_rank, w.q_a_norm, kLoraNormEps, m.q_lora_rank,
+                 qa + int64_t(r) * m.q_lora_rank);
+      g.gemm(qa, g.rows, w.q_b, nullptr, q_.data() + g.row0 * q_dim);
+    } else {
+      g.gemm(h, g.rows, w.q, nullptr, q_.data() + g.row0 * q_dim);
+    }
+    float* lat = latent_.data() + g.row0 * a_dim;
+    g.gemm(h, g.rows, w.kv_a, nullptr, lat);
+    // Normalise the latent part in place; the rope key after it is left as is. kv_b
+    // reads the latent with a row stride of a_dim, so it is copied to a packed buffer.
+    std::vector<float> packed(size_t(g.rows) * size_t(m.kv_lora_rank));
+    for (int32_t r = 0; r < g.rows; ++r)
+      rms_norm(lat + int64_t(r) * a_dim, w.kv_a_norm, kLoraNormEps, m.kv_lora_rank,
+               packed.data() + int64_t(r) * m.kv_lora_rank);
+    g.gemm(packed.data(), g.rows, w.kv_b, nullptr, kv_up_.data() + g.row0 * up_dim);
+  }
+  const int64_t nope = m.qk_nope_head_dim, rope = m.qk_rope_head_dim, vd = m.v_head_dim;
+  for (int64_t r = 0; r < total; ++r) {
+    const float* cs = cos_.data() + r * half;
+    const float* sn = sin_.data() + r * half;
+    rotary_.apply_interleaved(q_.data() + r * q_dim + nope, int32_t(heads), cs, sn, qh);
+    float* k_pe = latent_.data() + r * a_dim + m.kv_lora_rank;
+    rotary_.apply_interleaved(k_pe, 1, cs, sn, rope);
+    const float* up = kv_up_.data() + r * up_dim;
+    for (int64_t hd = 0; hd < heads; ++hd) {
+      float* k = k_.data() + r * q_dim + hd * qh;
+      std::copy_n(up + hd * (nope + vd), nope, k);
+      std::copy_n(k_pe, rope, k + nope);
+      std::copy_n(up + hd * (nope + vd) + nope, vd, v_.data() + r * v_dim + hd * vd);
+    }
+  }
+}
+
+void CpuBackend::attention_block(int32_t l, const ForwardBatch& batch) {
+  const ModelConfig& c = config_;
+  const LayerWeights& w = weights_.layers()[size_t(l)];
+  const int64_t hidden = c.hidden_size;
+  const int64_t q_dim = int64_t(c.num_heads) * c.k_head_dim(), o_dim = int64_t(c.num_heads) * c.v_head_dim();
+  const int64_t k_row = int64_t(c.num_kv_heads) * c.k_head_dim(), v_row = int64_t(c.num_kv_heads) * c.v_head_dim();
+  const int64_t total = int64_t(batch.tokens.size());
+  h_.resize(size_t(total * hidden));
+  q_.resize(size_t(total * q_dim));
+  k_.resize(size_t(total * k_row));
+  v_.resize(size_t(total * v_row));
+  attn_.resize(size_t(total * o_dim));
+  proj_.resize(size_t(total * hidden));
+  for (int64_t r = 0; r < total; ++r)
+    rms_norm(x_.data() + r * hidden, w.input_norm, float(c.rms_norm_eps), c.hidden_size, h_.data() + r * hidden);
+  if (c.mla.enabled) project_mla(w, total);
+  else project_gqa(w, total);
+
+  const AttentionShape shape{c.num_heads, c.num_kv_heads, c.k_head_dim(), c.v_head_dim(), float(c.softmax_scale())};
   for (size_t s = 0; s < batch.seqs.size(); ++s) {
     const SequenceSlice& seq = batch.seqs[s];
     const int32_t n = seq.num_new_tokens;
     if (n == 0) continue;
     const int64_t r0 = row_start_[s];
     for (int32_t i = 0; i < n; ++i) {
-      const int64_t r = r0 + i;
-      rotary_.apply(q_.data() + r * q_dim, c.num_heads, cos_.data() + r * half, sin_.data() + r * half);
-      rotary_.apply(k_.data() + r * kv_dim, c.num_kv_heads, cos_.data() + r * half, sin_.data() + r * half);
-      const int64_t pos = int64_t(seq.num_cached_tokens) + i;
-      std::copy_n(k_.data() + r * kv_dim, kv_dim, kv_.key(l, seq.block_table, pos));
-      std::copy_n(v_.data() + r * kv_dim, kv_dim, kv_.value(l, seq.block_table, pos));
+      const int64_t r = r0 + i, pos = int64_t(seq.num_cached_tokens) + i;
+      std::copy_n(k_.data() + r * k_row, k_row, kv_.key(l, seq.block_table, pos));
+      std::copy_n(v_.data() + r * v_row, v_row, kv_.value(l, seq.block_table, pos));
     }
     paged_attention(shape, q_.data() + r0 * q_dim, n, seq.num_cached_tokens, l, seq.block_table, kv_, threads_,
-                    attn_.data() + r0 * q_dim);
+                    attn_.data() + r0 * o_dim);
   }
   for (const RowGroup& g : groups_)
-    g.gemm(attn_.data() + g.row0 * q_dim, g.rows, w.o, w.o_bias, proj_.data() + g.row0 * hidden);
+    g.gemm(attn_.data() + g.row0 * o_dim, g.rows, w.o, w.o_bias, proj_.data() + g.row0 * hidden);
   add_inplace(x_.data(), proj_.data(), total * hidden);
 }
 

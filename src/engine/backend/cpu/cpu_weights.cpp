@@ -65,14 +65,30 @@ CpuWeights::CpuWeights(const ModelConfig& config, const std::string& model_dir)
     LayerWeights w;
     w.input_norm = tensor(p + names::kInputNorm, {h});
     w.post_norm = tensor(p + names::kPostNorm, {h});
-    w.q = matrix(p + names::attn("q_proj"), q_dim, h);
-    w.k = matrix(p + names::attn("k_proj"), kv_dim, h);
-    w.v = matrix(p + names::attn("v_proj"), kv_dim, h);
-    w.o = matrix(p + names::attn("o_proj"), h, q_dim);
-    if (c.qkv_bias) {
-      w.q_bias = tensor(p + names::attn("q_proj", "bias"), {q_dim});
-      w.k_bias = tensor(p + names::attn("k_proj", "bias"), {kv_dim});
-      w.v_bias = tensor(p + names::attn("v_proj", "bias"), {kv_dim});
+    if (c.mla.enabled) {
+      const MlaConfig& m = c.mla;
+      const int32_t heads = c.num_heads;
+      if (m.q_lora_rank) {
+        w.q_a = matrix(p + names::attn("q_a_proj"), m.q_lora_rank, h);
+        w.q_a_norm = tensor(p + names::attn("q_a_layernorm"), {m.q_lora_rank});
+        w.q_b = matrix(p + names::attn("q_b_proj"), heads * m.q_head_dim(), m.q_lora_rank);
+      } else {
+        w.q = matrix(p + names::attn("q_proj"), heads * m.q_head_dim(), h);
+      }
+      w.kv_a = matrix(p + names::attn("kv_a_proj_with_mqa"), m.kv_lora_rank + m.qk_rope_head_dim, h);
+      w.kv_a_norm = tensor(p + names::attn("kv_a_layernorm"), {m.kv_lora_rank});
+      w.kv_b = matrix(p + names::attn("kv_b_proj"), heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank);
+      w.o = matrix(p + names::attn("o_proj"), h, heads * m.v_head_dim);
+    } else {
+      w.q = matrix(p + names::attn("q_proj"), q_dim, h);
+      w.k = matrix(p + names::attn("k_proj"), kv_dim, h);
+      w.v = matrix(p + names::attn("v_proj"), kv_dim, h);
+      w.o = matrix(p + names::attn("o_proj"), h, q_dim);
+      if (c.qkv_bias) {
+        w.q_bias = tensor(p + names::attn("q_proj", "bias"), {q_dim});
+        w.k_bias = tensor(p + names::attn("k_proj", "bias"), {kv_dim});
+        w.v_bias = tensor(p + names::attn("v_proj", "bias"), {kv_dim});
+      }
     }
     if (c.o_bias) w.o_bias = tensor(p + names::attn("o_proj", "bias"), {h});
     w.is_moe = c.is_moe_layer(l);

@@ -1,6 +1,7 @@
 // config.json parsing with real Hugging Face field names and the published configs.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 
 #include "warden/engine/model/model_config.hpp"
@@ -120,12 +121,37 @@ TEST_CASE("model config: DeepSeek MoE FFN fields and which layers are MoE", "[mo
   ModelConfig every_other = parse_model_config(deepseek_moe(R"(, "moe_layer_freq": 2, "first_k_dense_replace": 0)"));
   CHECK(every_other.is_moe_layer(0));
   CHECK_FALSE(every_other.is_moe_layer(1));
-  CHECK_THROWS_WITH(parse_model_config(deepseek_moe(R"(, "kv_lora_rank": 512, "qk_rope_head_dim": 64)")),
-                    Catch::Contains("MLA attention"));
+  CHECK_FALSE(c.mla.enabled);  // kv_lora_rank absent: standard GQA attention
+  CHECK_THROWS_WITH(parse_model_config(deepseek_moe(R"(, "q_lora_rank": 64)")),
+                    Catch::Contains("q_lora_rank without kv_lora_rank"));
   CHECK_THROWS_WITH(parse_model_config(deepseek_moe(R"(, "topk_method": "noaux_tc")")),
                     Catch::Contains("topk_method noaux_tc"));
   CHECK_THROWS_WITH(parse_model_config(deepseek_moe(R"(, "scoring_func": "relu")")),
                     Catch::Contains("scoring_func relu"));
+}
+
+TEST_CASE("model config: DeepSeek-V2-Lite with MLA and yarn", "[model]") {
+  ModelConfig c = parse_model_config(deepseek_moe(R"(, "kv_lora_rank": 512, "q_lora_rank": null,
+    "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128, "rope_theta": 10000,
+    "max_position_embeddings": 163840, "rope_scaling": {"beta_fast": 32, "beta_slow": 1, "factor": 40,
+    "mscale": 0.707, "mscale_all_dim": 0.707, "original_max_position_embeddings": 4096, "type": "yarn"})"));
+  CHECK(c.mla.enabled);
+  CHECK(c.mla.q_lora_rank == 0);
+  CHECK(c.k_head_dim() == 192);
+  CHECK(c.v_head_dim() == 128);
+  CHECK(c.rope_dim() == 64);
+  CHECK(c.num_kv_heads == 16);
+  CHECK(c.rope_scaling.type == "yarn");
+  CHECK(c.rope_scaling.factor == 40.0);
+  // 192^-0.5 × (0.1 · 0.707 · ln 40 + 1)²
+  const double m = 0.1 * 0.707 * std::log(40.0) + 1.0;
+  CHECK(c.softmax_scale() == Approx(m * m / std::sqrt(192.0)));
+  // DeepSeek-V2-Lite: 15.7B parameters in total.
+  CHECK(c.parameter_count() == Approx(15.7e9).epsilon(0.01));
+  CHECK_THROWS_WITH(parse_model_config(R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 64,
+      "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 10, "intermediate_size": 8,
+      "rope_scaling": {"type": "yarn", "factor": 4}})"),
+                    Catch::Contains("yarn is only supported with DeepSeek MLA"));
 }
 
 TEST_CASE("model config: Qwen2-MoE field names", "[model]") {
@@ -155,7 +181,7 @@ TEST_CASE("model config: unusable configs name the field", "[model]") {
 }
 
 TEST_CASE("model config: make-tiny configs and presets survive a config.json round trip", "[model]") {
-  for (const char* arch : {"qwen2", "llama", "deepseek-moe", "qwen2-moe"}) {
+  for (const char* arch : {"qwen2", "llama", "deepseek-moe", "deepseek-v2", "qwen2-moe"}) {
     TinyModelOptions o;
     o.arch = arch;
     o.vocab = "none";
@@ -175,6 +201,8 @@ TEST_CASE("model config: make-tiny configs and presets survive a config.json rou
   CHECK(c.num_kv_heads == real.num_kv_heads);
   CHECK(c.vocab_size == real.vocab_size);
   CHECK(c.parameter_count() == real.parameter_count());
+  o.preset = "deepseek-v2-lite";
+  CHECK(tiny_model_config(o).parameter_count() == Approx(15.7e9).epsilon(0.01));
   o.preset = "bench-100m";
   CHECK(tiny_model_config(o).parameter_count() == Approx(1.0e8).epsilon(0.05));
 }

@@ -45,6 +45,9 @@ class CpuBackend final : public Backend {
   };
   void plan_rows(const ForwardBatch& batch);
   void attention_block(int32_t layer, const ForwardBatch& batch);
+  // Fill q_, k_, v_ (rotated) for every row from h_.
+  void project_gqa(const LayerWeights& w, int64_t total);
+  void project_mla(const LayerWeights& w, int64_t total);
   void ffn_block(int32_t layer);
   void lm_head(const ForwardBatch& batch, std::vector<float>& logits);
 
@@ -58,7 +61,7 @@ class CpuBackend final : public Backend {
   // rowwise group), then each long slice (its own sgemm group).
   std::vector<int64_t> row_start_;  // first row of each slice
   std::vector<RowGroup> groups_;
-  std::vector<float> x_, h_, q_, k_, v_, attn_, proj_, cos_, sin_, head_in_;
+  std::vector<float> x_, h_, q_, k_, v_, attn_, proj_, cos_, sin_, head_in_, latent_, q_lora_, kv_up_;
 };
 
 }  // namespace warden::engine::cpu

@@ -40,6 +40,11 @@ struct LayerWeights {
   const float* k_bias = nullptr;
   const float* v_bias = nullptr;
   const float* o_bias = nullptr;
+  // MLA (DeepSeek-V2/V3): q = q (no q LoRA) or q_b(norm(q_a(x))); kv_a gives the latent
+  // plus the shared rope key; kv_b expands the normed latent to per-head k_nope and v.
+  Matrix q_a, q_b, kv_a, kv_b;
+  const float* q_a_norm = nullptr;
+  const float* kv_a_norm = nullptr;
   bool is_moe = false;
   MlpWeights mlp;
   MoeWeights moe;

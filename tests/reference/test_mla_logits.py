@@ -1,0 +1,24 @@
+"""warden's CPU forward vs the plain-PyTorch reference on tiny random DeepSeek-V2
+models with multi-head latent attention (MLA) and yarn rope scaling."""
+from harness import Suite, prompt
+
+
+def small_yarn(cfg):
+    # Correction range [0, 1] over the 8-wide rope dims: frequency 0 kept, the rest
+    # interpolated; mscale != mscale_all_dim makes the cos/sin scale differ from 1.
+    # (The V2-Lite defaults above give range [1, 3], so dim 2 is on the ramp.)
+    cfg["rope_scaling"] = {"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32,
+                           "beta_fast": 4, "beta_slow": 1, "mscale": 1.0, "mscale_all_dim": 0.5}
+
+
+s = Suite("mla")
+base = ["--arch", "deepseek-v2", "--vocab-size", "512", "--seed", "8", "--dtype", "f32"]
+m = s.model("v2-lite-shape", base)
+s.check("MLA, no q LoRA, yarn as V2-Lite (factor 40)", m, prompt(35, seed=13), chunks=(None, 6, 1))
+m = s.model("v2-q-lora", base, config_edit=lambda c: c.update(q_lora_rank=24))
+s.check("MLA with q LoRA", m, prompt(20, seed=14), chunks=(None, 7))
+m = s.model("v2-small-yarn", base, config_edit=small_yarn)
+s.check("MLA, yarn with cos/sin mscale", m, prompt(70, seed=15), chunks=(None, 9))
+m = s.model("v2-no-scaling", base, config_edit=lambda c: c.update(rope_scaling=None))
+s.check("MLA without rope scaling", m, prompt(17, seed=16))
+s.finish()
