@@ -83,6 +83,36 @@ size_t match_qwen_like(const CodePoints& t, size_t i, size_t end, size_t max_dig
   return match_whitespace(t, i, end);
 }
 
+size_t match_gpt2(const CodePoints& t, size_t i, size_t end) {
+  // 's|'t|'re|'ve|'m|'ll|'d  (case-sensitive here)
+  if (t.cps[i] == '\'' && i + 1 < end) {
+    const char32_t c1 = t.cps[i + 1];
+    if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return i + 2;
+    if (i + 2 < end) {
+      const char32_t c2 = t.cps[i + 2];
+      if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) return i + 3;
+    }
+  }
+  //  ?\p{L}+ |  ?\p{N}+ |  ?[^\s\p{L}\p{N}]+
+  const size_t k = (t.cps[i] == ' ' && i + 1 < end) ? i + 1 : i;
+  auto other = [&](size_t j) { return j < end && !(t.cls[j] & (kSpace | kLetter | kNumber)); };
+  for (size_t start : {k, i}) {
+    if (t.cls[start] & kLetter) return run_of(t, start, end, kLetter);
+    if (t.cls[start] & kNumber) return run_of(t, start, end, kNumber);
+    if (other(start)) {
+      size_t j = start;
+      while (other(j)) ++j;
+      return j;
+    }
+    if (start == i) break;
+  }
+  // \s+(?!\S) | \s+
+  if (!(t.cls[i] & kSpace)) return kNoMatch;
+  const size_t run_end = run_of(t, i, end, kSpace);
+  if (run_end == end || run_end - 1 == i) return run_end;
+  return run_end - 1;
+}
+
 size_t match_deepseek_main(const CodePoints& t, size_t i, size_t end) {
   auto cls = [&](size_t k) -> uint16_t { return k < end ? t.cls[k] : 0; };
   const uint16_t c = t.cls[i];
@@ -145,6 +175,7 @@ size_t match_at(SplitPattern p, const CodePoints& t, size_t i, size_t end) {
       return j == i ? kNoMatch : j;
     }
     case SplitPattern::kDeepSeekMain: return match_deepseek_main(t, i, end);
+    case SplitPattern::kGpt2: return match_gpt2(t, i, end);
   }
   return kNoMatch;
 }

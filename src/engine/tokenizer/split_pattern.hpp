@@ -17,6 +17,8 @@ enum class SplitPattern {
   kDigits1To3,      // \p{N}{1,3}            (DeepSeek-V3, first split)
   kDeepSeekCjk,     // [一-龥぀-ゟ゠-ヿ]+        (DeepSeek-V3, second split)
   kDeepSeekMain,    // [!"#...~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+|...
+  kGpt2,            // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+                    // (HF ByteLevel pre-tokenizer with use_regex=true)
 };
 
 // Which matcher implements `regex` (the pattern text from tokenizer.json), if any.

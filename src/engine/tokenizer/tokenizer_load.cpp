@@ -58,9 +58,10 @@ void read_normalizer(element n, Tokenizer::Impl& t) {
   }
 }
 
-void read_byte_level(element p) {
+void read_byte_level(element p, Tokenizer::Impl& t) {
   if (opt_bool(p, "add_prefix_space", false)) fail("ByteLevel add_prefix_space=true is not supported");
-  if (opt_bool(p, "use_regex", true)) fail("ByteLevel use_regex=true (GPT-2 split) is not supported");
+  // HF's default: the GPT-2 split, applied after any Split before it.
+  if (opt_bool(p, "use_regex", true)) t.splits.push_back(tok::SplitPattern::kGpt2);
 }
 
 void read_pre_tokenizer(element p, Tokenizer::Impl& t, bool& saw_byte_level) {
@@ -80,7 +81,7 @@ void read_pre_tokenizer(element p, Tokenizer::Impl& t, bool& saw_byte_level) {
     if (!pattern) fail("unsupported Split regex: " + std::string(regex));
     t.splits.push_back(*pattern);
   } else if (type == "ByteLevel") {
-    read_byte_level(p);
+    read_byte_level(p, t);
     saw_byte_level = true;
   } else {
     fail("unsupported pre_tokenizer " + std::string(type));

@@ -218,6 +218,28 @@ TEST_CASE("tokenizer matches HF tokenizers with Llama 3's split and ignore_merge
   check_against_hf(out.path(), true);
 }
 
+TEST_CASE("tokenizer matches HF tokenizers with the GPT-2 ByteLevel split (use_regex=true)",
+          "[tokenizer][node]") {
+  if (!wt::node_references_available()) {
+    WARN("node or tests/e2e/node_modules missing: HF parity not checked");
+    return;
+  }
+  // The Qwen vocabulary with HF's default byte-level pre-tokenizer instead of Qwen's Split.
+  const std::string src = wt::read_text_file(wt::qwen_tokenizer_path());
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(src);
+  auto root = parser.parse(padded);
+  std::string json = "{\"added_tokens\":" + simdjson::minify(root["added_tokens"]) +
+                     ",\"normalizer\":" + simdjson::minify(root["normalizer"]) +
+                     ",\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,"
+                     "\"trim_offsets\":true,\"use_regex\":true}" +
+                     ",\"post_processor\":null,\"decoder\":" + simdjson::minify(root["decoder"]) +
+                     ",\"model\":" + simdjson::minify(root["model"]) + "}";
+  wt::TempFile out(".json");
+  out.write(json);
+  check_against_hf(out.path(), true);
+}
+
 TEST_CASE("the R1-distill tokenizer.json warden writes tokenizes like HF reads it", "[tokenizer][node]") {
   if (!wt::node_references_available()) {
     WARN("node or tests/e2e/node_modules missing: HF parity not checked");
