@@ -1,10 +1,11 @@
 #pragma once
-// Hugging Face `tokenizer.json` reader and byte-level BPE tokenizer (Qwen2/Qwen2.5,
-// DeepSeek-V3/R1 and Llama 3 families). Output is id-for-id identical to the HF
-// `tokenizers` library: added tokens are split out first (leftmost-longest), the rest is
-// normalized (NFC where the file says so), pre-tokenized with the model's split
+// Hugging Face `tokenizer.json` reader and byte-level BPE tokenizer (Qwen2/Qwen2.5/Qwen3,
+// DeepSeek-V3/R1, Llama 3, and GPT-2-style ByteLevel splits). Output is id-for-id identical
+// to the HF `tokenizers` library: added tokens are split out first (leftmost-longest), the
+// rest is normalized (NFC where the file says so), pre-tokenized with the model's split
 // pattern (hand-written matchers over code points, Unicode categories from utf8proc),
-// mapped to byte-level symbols and merged by merge rank.
+// mapped to byte-level symbols and merged by merge rank. Files using anything else
+// (WordPiece/Unigram, other regexes, lstrip/rstrip added tokens, ...) are refused at load.
 //
 // A Tokenizer is immutable after load and safe to use from many threads at once; copies
 // share the loaded tables.
