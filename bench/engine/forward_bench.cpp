@@ -1,8 +1,11 @@
 // Backend-only throughput: Backend::forward on a model folder, no scheduler or sampler,
-// against the machine's copy bandwidth measured in the same run. Decode at batch B
-// streams every weight once per step (the rowwise GEMM shares them across sequences),
-// so the roofline is B × bandwidth / (weight bytes + KV bytes read per step).
+// against ceilings measured in the same run. Decode at batch B streams every weight once
+// per step (the rowwise GEMM shares them across sequences), so the memory ceiling is
+// B × copy bandwidth / (weight bytes + KV bytes read per step); the compute ceiling is
+// the machine's sgemm FLOP/s / (2 × parameters) tokens/s. The roofline is the lower.
 // Usage: forward_bench --model DIR [--batches 1,8,32] [--context 128] [--steps 8]
+#include <cblas.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -40,6 +43,19 @@ double copy_bandwidth() {
   return best;
 }
 
+// FLOP/s of a large OpenBLAS sgemm on all cores: the compute side of the roofline.
+double sgemm_flops() {
+  const int n = 1024;
+  std::vector<float> a(size_t(n) * n, 0.5f), b(size_t(n) * n, 0.25f), c(size_t(n) * n);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t0 = Clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    best = std::max(best, 2.0 * n * n * double(n) / since(t0));
+  }
+  return best;
+}
+
 std::vector<int> parse_list(const std::string& s) {
   std::vector<int> out;
   size_t pos = 0;
@@ -71,6 +87,7 @@ int main(int argc, char** argv) {
   const ModelConfig cfg = load_model_config(model);
   auto backend = make_backend(model, "cpu");
   const double bw = copy_bandwidth();
+  const double flops = sgemm_flops();
   const std::vector<int> batches = parse_list(batches_arg);
   const int max_batch = *std::max_element(batches.begin(), batches.end());
   const int block = 16, per_seq = (context + steps + block) / block + 1;
@@ -80,10 +97,12 @@ int main(int argc, char** argv) {
   const double kv_token_bytes = double(backend->kv_bytes_per_block(1));
   std::printf("### CPU backend forward (%s, %.1fM params, fp32 weights %.0f MB)\n\n", cfg.architecture.c_str(),
               double(cfg.parameter_count()) / 1e6, weight_bytes / 1e6);
-  std::printf("copy bandwidth: %.1f GB/s (%u threads)\n\n", bw / 1e9, std::thread::hardware_concurrency());
-  std::printf("| batch | prefill tok/s (%d-token prompts) | decode tok/s | decode roofline tok/s | fraction |\n",
+  std::printf("copy bandwidth: %.1f GB/s, sgemm %.1f GFLOP/s (%u threads)\n\n", bw / 1e9, flops / 1e9,
+              std::thread::hardware_concurrency());
+  std::printf("| batch | prefill tok/s (%d-token prompts) | prefill / compute ceiling | decode tok/s | decode ceiling "
+              "tok/s (memory, compute) | fraction |\n",
               context);
-  std::printf("|---|---|---|---|---|\n");
+  std::printf("|---|---|---|---|---|---|\n");
   for (int b : batches) {
     std::vector<std::vector<int32_t>> tables(static_cast<size_t>(b));
     for (int s = 0; s < b; ++s)
@@ -119,8 +138,15 @@ int main(int argc, char** argv) {
     }
     const double decode_tps = double(b) * steps / since(t0);
     const double step_bytes = weight_bytes + double(b) * (context + steps / 2.0) * kv_token_bytes;
-    const double roof = double(b) * bw / step_bytes;
-    std::printf("| %d | %.0f | %.1f | %.1f | %.0f%% |\n", b, prefill_tps, decode_tps, roof, 100.0 * decode_tps / roof);
+    const double mem_roof = double(b) * bw / step_bytes;
+    const double compute_roof = flops / (2.0 * double(cfg.parameter_count()));
+    const double roof = std::min(mem_roof, compute_roof);
+    // Prefill computes the LM head for one token per prompt only.
+    const double body = double(cfg.parameter_count()) - double(cfg.vocab_size) * cfg.hidden_size;
+    const double prefill_roof = flops / (2.0 * body);
+    std::printf("| %d | %.0f | %.0f%% | %.1f | %.1f (%.1f, %.1f) | %.0f%% |\n", b, prefill_tps,
+                100.0 * prefill_tps / prefill_roof, decode_tps, roof, mem_roof, compute_roof,
+                100.0 * decode_tps / roof);
     std::fflush(stdout);
   }
   return 0;

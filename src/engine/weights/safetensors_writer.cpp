@@ -1,5 +1,7 @@
 #include "warden/engine/weights/safetensors_writer.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -82,12 +84,23 @@ void write_safetensors(const std::string& path, const std::vector<TensorSpec>& t
   out.write(header.data(), std::streamsize(header.size()));
   std::vector<float> values;
   std::vector<uint8_t> encoded;
+  // Multi-GB presets take a minute: show progress, but only to a person at a terminal.
+  const bool progress = offset >= (size_t(256) << 20) && ::isatty(STDERR_FILENO);
+  size_t written = 0;
+  int shown = -1;
   for (const auto& t : tensors) {
     values.assign(numel(t.shape), 0.0f);
     if (t.fill) t.fill(values.data(), values.size());
     encode(t.dtype, values.data(), values.size(), encoded);
     out.write(reinterpret_cast<const char*>(encoded.data()), std::streamsize(encoded.size()));
+    written += encoded.size();
+    if (progress && int(100 * written / offset) != shown) {
+      shown = int(100 * written / offset);
+      std::fprintf(stderr, "\rwriting %s %3d%%", path.c_str(), shown);
+      std::fflush(stderr);
+    }
   }
+  if (progress) std::fprintf(stderr, "\n");
   out.flush();
   if (!out) throw std::runtime_error("write failed for " + path);
 }
