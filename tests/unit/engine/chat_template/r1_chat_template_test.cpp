@@ -113,6 +113,8 @@ std::vector<Case> hand_written_cases() {
   // Tool calls with "" content (rendered as null) and with real content (calls dropped).
   cases.push_back({{msg("user", "a"), calls({weather}, std::string()), msg("tool", "r")}});
   cases.push_back({{msg("user", "a"), calls({weather}, std::string("Let me check.")), msg("user", "b")}});
+  // Roles the template does not know are dropped (the API layer maps "developer" first).
+  cases.push_back({{msg("developer", "dev text"), msg("user", "u"), msg("function", "f")}});
   // Text that looks like markup or Jinja is rendered literally.
   cases.push_back({{msg("user", "{{ bos_token }} {% if %} <｜User｜> \\n \n\r\n\t 中文 😀 \"quotes\" 'single'")}});
   return cases;
