@@ -124,13 +124,13 @@ void CpuBackend::project_mla(const LayerWeights& w, int64_t total) {
     }
     float* lat = latent_.data() + g.row0 * a_dim;
     g.gemm(h, g.rows, w.kv_a, nullptr, lat);
-    // Normalise the latent part in place; the rope key after it is left as is. kv_b
-    // reads the latent with a row stride of a_dim, so it is copied to a packed buffer.
-    std::vector<float> packed(size_t(g.rows) * size_t(m.kv_lora_rank));
+    // Normalise the latent part into a packed buffer (kv_b wants contiguous rows); the
+    // rope key after it stays in latent_ for rotation below.
+    latent_norm_.resize(size_t(g.rows) * size_t(m.kv_lora_rank));
     for (int32_t r = 0; r < g.rows; ++r)
       rms_norm(lat + int64_t(r) * a_dim, w.kv_a_norm, kLoraNormEps, m.kv_lora_rank,
-               packed.data() + int64_t(r) * m.kv_lora_rank);
-    g.gemm(packed.data(), g.rows, w.kv_b, nullptr, kv_up_.data() + g.row0 * up_dim);
+               latent_norm_.data() + int64_t(r) * m.kv_lora_rank);
+    g.gemm(latent_norm_.data(), g.rows, w.kv_b, nullptr, kv_up_.data() + g.row0 * up_dim);
   }
   const int64_t nope = m.qk_nope_head_dim, rope = m.qk_rope_head_dim, vd = m.v_head_dim;
   for (int64_t r = 0; r < total; ++r) {

@@ -61,7 +61,7 @@ class CpuBackend final : public Backend {
   // rowwise group), then each long slice (its own sgemm group).
   std::vector<int64_t> row_start_;  // first row of each slice
   std::vector<RowGroup> groups_;
-  std::vector<float> x_, h_, q_, k_, v_, attn_, proj_, cos_, sin_, head_in_, latent_, q_lora_, kv_up_;
+  std::vector<float> x_, h_, q_, k_, v_, attn_, proj_, cos_, sin_, head_in_, latent_, latent_norm_, q_lora_, kv_up_;
 };
 
 }  // namespace warden::engine::cpu
