@@ -1,6 +1,9 @@
 """warden's CPU forward vs the plain-PyTorch reference on tiny random Llama models,
 including Llama-3 rope scaling (R1-Distill-Llama)."""
-from harness import Suite, prompt
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from harness import Suite, prompt  # noqa: E402
 
 
 def llama3_small_context(cfg):

@@ -1,6 +1,9 @@
 """warden's CPU forward vs the plain-PyTorch reference on tiny random DeepSeek-V2
 models with multi-head latent attention (MLA) and yarn rope scaling."""
-from harness import Suite, prompt
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from harness import Suite, prompt  # noqa: E402
 
 
 def small_yarn(cfg):

@@ -1,6 +1,9 @@
 """warden's CPU forward vs the plain-PyTorch reference on tiny random MoE models:
 DeepSeek-MoE FFN (standard attention, not MLA) and Qwen2-MoE."""
-from harness import Suite, prompt
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from harness import Suite, prompt  # noqa: E402
 
 s = Suite("moe")
 ds = ["--arch", "deepseek-moe", "--vocab-size", "512", "--seed", "5", "--dtype", "f32"]

@@ -1,5 +1,8 @@
 """warden's CPU forward vs the plain-PyTorch reference on tiny random Qwen2 models."""
-from harness import Suite, prompt
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from harness import Suite, prompt  # noqa: E402
 
 s = Suite("qwen2")
 base = ["--arch", "qwen2", "--vocab-size", "512", "--seed", "1"]
