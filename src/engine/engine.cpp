@@ -400,13 +400,14 @@ struct Engine::Impl {
           return;
         }
       }
+      // Accept first: a request cancelled before the engine ever saw it must still end.
+      for (auto& s : subs) accept(s);
       for (int64_t id : cancel_ids) {
         auto it = active.find(id);
         if (it == active.end()) continue;
         finish_request(it->second, "cancelled", false);
         active.erase(it);
       }
-      for (auto& s : subs) accept(s);
 
       size_t steps_before = stats_steps();
       try {

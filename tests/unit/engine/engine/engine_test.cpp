@@ -314,3 +314,18 @@ TEST_CASE("EOS ends a generation with finish_reason stop", "[engine][engine_faca
   CHECK(res.usage.completion_tokens == 3);
   CHECK(res.usage.prompt_tokens == 3);
 }
+
+TEST_CASE("a request cancelled right after submit ends with cancelled and leaves no blocks", "[engine][engine_facade]") {
+  Engine e(tiny_config());
+  for (int i = 0; i < 20; ++i) {
+    Waiter w;
+    auto h = e.submit(greedy(prompt(30, i), 500), w.sink());
+    e.cancel(h);
+    std::vector<GenerationEvent> evs;
+    REQUIRE(drain_until_done(h, evs));
+    CHECK(evs.back().finish_reason == "cancelled");
+  }
+  CHECK(e.stats().kv_blocks_used == 0);
+  CHECK(e.stats().running == 0);
+  CHECK(e.stats().waiting == 0);
+}
