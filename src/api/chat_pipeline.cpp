@@ -1,0 +1,224 @@
+#include "warden/api/chat_pipeline.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+
+#include "warden/config/config.hpp"
+#include "warden/policy/chain.hpp"
+#include "warden/router/dispatch.hpp"
+
+namespace warden::api {
+
+namespace asio = boost::asio;
+using policy::RequestContext;
+
+namespace {
+
+constexpr std::string_view kEventStream = "text/event-stream";
+constexpr std::string_view kJson = "application/json";
+
+class PipelineSink final : public providers::EventSink {
+ public:
+  PipelineSink(server::Exchange& ex, ChatCodec& codec, RequestContext& ctx,
+               std::vector<std::unique_ptr<policy::Filter>>& filters, bool stream)
+      : ex_(ex), codec_(codec), ctx_(ctx), filters_(filters), stream_(stream) {}
+
+  asio::awaitable<bool> emit(StreamEvent ev) override {
+    if (stopped_) co_return false;
+    for (auto& f : filters_) {
+      f->on_event(ctx_, ev);
+      if (ev.type == StreamEvent::Type::Error) break;  // a filter stopped the answer
+    }
+    switch (ev.type) {
+      case StreamEvent::Type::Content:
+      case StreamEvent::Type::Reasoning:
+      case StreamEvent::Type::ToolCall:
+        if (!ctx_.first_token_at) ctx_.first_token_at = std::chrono::steady_clock::now();
+        break;
+      case StreamEvent::Type::Usage:
+        ctx_.usage = ev.usage;
+        break;
+      case StreamEvent::Type::Finish:
+        ctx_.finish_reason = ev.finish_reason;
+        break;
+      case StreamEvent::Type::Error:
+        error_ = ev.error;
+        stopped_ = true;
+        // Before the stream started the error becomes the HTTP answer, not an event.
+        if (!ex_.started()) co_return false;
+        break;
+      default:
+        break;
+    }
+    if (!stream_) {
+      if (ev.type != StreamEvent::Type::Error) codec_.aggregate(ev);
+      co_return !stopped_;
+    }
+    std::string bytes = codec_.encode_event(ev);
+    if (!bytes.empty()) {
+      if (!ex_.started()) {
+        add_answer_headers(ex_, ctx_);
+        if (!co_await ex_.begin_stream(200, std::string(kEventStream))) {
+          stopped_ = true;
+          co_return false;
+        }
+      }
+      if (!co_await ex_.write(bytes)) {
+        stopped_ = true;
+        co_return false;
+      }
+    }
+    co_return !stopped_;
+  }
+
+  bool committed() const override { return ex_.started(); }
+  const std::optional<Error>& error() const { return error_; }
+
+  static void add_answer_headers(server::Exchange& ex, const RequestContext& ctx) {
+    if (!ctx.target.empty()) ex.add_header("x-warden-target", ctx.target);
+    if (ctx.attempts > 0) ex.add_header("x-warden-attempts", std::to_string(ctx.attempts));
+    for (const auto& [k, v] : ctx.response_headers) ex.add_header(k, v);
+  }
+
+ private:
+  server::Exchange& ex_;
+  ChatCodec& codec_;
+  RequestContext& ctx_;
+  std::vector<std::unique_ptr<policy::Filter>>& filters_;
+  bool stream_;
+  bool stopped_ = false;
+  std::optional<Error> error_;
+};
+
+asio::awaitable<void> respond_error(server::Exchange& ex, const ChatCodec& codec, RequestContext& ctx,
+                                    const Error& e, std::optional<std::chrono::milliseconds> retry_after = {}) {
+  ctx.status = e.http_status;
+  ex.access_log().error_code = e.code;
+  PipelineSink::add_answer_headers(ex, ctx);
+  if (retry_after && (e.http_status == 429 || e.http_status == 503)) {
+    const auto secs = (retry_after->count() + 999) / 1000;
+    ex.add_header("retry-after", std::to_string(std::max<int64_t>(secs, 1)));
+  }
+  co_await ex.respond(e.http_status, std::string(kJson), codec.encode_error(e));
+}
+
+// Completes when the client is gone (polls: Exchange offers no wake-up for that), so the
+// `||` below cancels an upstream call whose caller left, even before any byte is written.
+asio::awaitable<void> watch_client(server::Exchange& ex) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!ex.client_gone()) {
+    timer.expires_after(std::chrono::milliseconds(200));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
+
+void finish(server::Exchange& ex, RequestContext& ctx, std::vector<std::unique_ptr<policy::Filter>>& filters) {
+  for (auto& f : filters) f->on_complete(ctx);
+  auto& log = ex.access_log();
+  log.alias = ctx.alias;
+  log.target = ctx.target;
+  log.attempts = ctx.attempts;
+  if (ctx.usage.present) {
+    log.prompt_tokens = ctx.usage.prompt_tokens;
+    log.completion_tokens = ctx.usage.completion_tokens;
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& context_header_names() {
+  static const std::vector<std::string_view> names = {
+      "authorization",    "x-api-key",        "x-request-id",     "x-warden-workload", "x-warden-data-class",
+      "x-warden-team",    "x-warden-cache",   "traceparent",      "tracestate",        "anthropic-version",
+      "anthropic-beta",   "user-agent",       "content-type",     "openai-organization", "openai-project",
+  };
+  return names;
+}
+
+asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const config::Config> config,
+                               ChatCodec& codec) {
+  using namespace asio::experimental::awaitable_operators;
+  RequestContext ctx;
+  ctx.request_id = ex.request_id();
+  ctx.config = config;
+  ctx.wire = codec.wire();
+  ctx.endpoint = std::string(ex.path());
+  for (auto name : context_header_names())
+    if (auto v = ex.header(name)) ctx.headers.emplace(std::string(name), std::string(*v));
+  if (auto it = ctx.headers.find("x-warden-workload"); it != ctx.headers.end()) ctx.workload = it->second;
+  if (auto it = ctx.headers.find("x-warden-data-class"); it != ctx.headers.end()) ctx.data_class = it->second;
+
+  auto decoded = codec.decode(ex.body());
+  if (!decoded) {
+    co_await respond_error(ex, codec, ctx, decoded.error());
+    co_return;
+  }
+  ctx.request = std::move(decoded).value();
+  ctx.alias = ctx.request.model;
+  ex.access_log().alias = ctx.alias;
+
+  auto filters = policy::make_filters(ctx);
+  for (auto& f : filters) {
+    if (co_await f->on_request(ctx) == policy::FilterStatus::Reply) {
+      Error e = ctx.reply.value_or(Error{500, "internal_error", "A policy filter answered without a reply.", "", ""});
+      co_await respond_error(ex, codec, ctx, e);
+      finish(ex, ctx, filters);
+      co_return;
+    }
+  }
+
+  codec.begin(ctx.request);
+  const bool stream = ctx.request.stream;
+  PipelineSink sink(ex, codec, ctx, filters, stream);
+
+  providers::Outcome outcome;
+  try {
+    auto raced = co_await (router::dispatch(ctx, sink) || watch_client(ex));
+    if (raced.index() == 0) {
+      outcome = std::move(std::get<0>(raced));
+    } else {
+      outcome.ok = false;
+      outcome.error = Error{499, "client_closed_request", "The client closed the connection.", "", ""};
+    }
+  } catch (const std::exception&) {
+    // Not control flow: a bug below must still end this request cleanly.
+    outcome.ok = false;
+    outcome.error = Error{500, "internal_error", "Internal error while answering.", "server_error", ""};
+  }
+  if (!outcome.ok && outcome.error.http_status < 400) outcome.error.http_status = 502;
+
+  std::optional<Error> failure;
+  if (sink.error()) failure = *sink.error();
+  else if (!outcome.ok) failure = outcome.error;
+  if (ctx.usage.present == false && outcome.usage.present) ctx.usage = outcome.usage;
+  if (ctx.finish_reason.empty()) ctx.finish_reason = outcome.finish_reason;
+
+  if (ex.client_gone()) {
+    ctx.status = 499;
+    ex.access_log().error_code = "client_closed_request";
+  } else if (stream && ex.started()) {
+    ctx.status = 200;
+    if (failure) ex.access_log().error_code = failure->code;
+    std::string tail = codec.encode_end(failure ? &*failure : nullptr);
+    if (co_await ex.write(tail)) co_await ex.end_stream();
+  } else if (failure) {
+    co_await respond_error(ex, codec, ctx, *failure, outcome.retry_after);
+  } else if (stream) {
+    ctx.status = 200;
+    PipelineSink::add_answer_headers(ex, ctx);
+    if (co_await ex.begin_stream(200, std::string(kEventStream)) && co_await ex.write(codec.encode_end(nullptr)))
+      co_await ex.end_stream();
+  } else {
+    ctx.status = 200;
+    PipelineSink::add_answer_headers(ex, ctx);
+    co_await ex.respond(200, std::string(kJson), codec.aggregated_body());
+  }
+  finish(ex, ctx, filters);
+}
+
+}  // namespace warden::api
