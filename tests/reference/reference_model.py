@@ -216,7 +216,28 @@ class Reference:
         else:
             scores = logits.sigmoid()
         k = c["num_experts_per_tok"]
-        topw, topi = torch.topk(scores, k=k, dim=-1)
+        method = c.get("topk_method", "greedy")
+        T, E = scores.shape
+        if method in ("greedy", "gready"):
+            topw, topi = torch.topk(scores, k=k, dim=-1)
+        else:
+            G = c["n_group"]
+            if method == "noaux_tc":  # DeepSeek-V3
+                choice = scores + self.w[p + "mlp.gate.e_score_correction_bias"]
+                group_scores = choice.view(T, G, -1).topk(2, dim=-1)[0].sum(dim=-1)
+            else:  # group_limited_greedy, DeepSeek-V2
+                choice = scores
+                group_scores = choice.view(T, G, -1).max(dim=-1).values
+            group_idx = torch.topk(group_scores, k=c["topk_group"], dim=-1)[1]
+            group_mask = torch.zeros_like(group_scores).scatter_(1, group_idx, 1)
+            score_mask = group_mask.unsqueeze(-1).expand(T, G, E // G).reshape(T, E)
+            fill = float("-inf") if method == "noaux_tc" else 0.0
+            masked = choice.masked_fill(~score_mask.bool(), fill)
+            if method == "noaux_tc":
+                topi = torch.topk(masked, k=k, dim=-1)[1]
+                topw = scores.gather(1, topi)
+            else:
+                topw, topi = torch.topk(masked, k=k, dim=-1)
         v3 = self.arch == "DeepseekV3ForCausalLM"
         if k > 1 and c.get("norm_topk_prob", False):
             topw = topw / (topw.sum(dim=-1, keepdim=True) + 1e-20)

@@ -1,5 +1,5 @@
-"""warden's CPU forward vs the plain-PyTorch reference on tiny random DeepSeek-V2
-models with multi-head latent attention (MLA) and yarn rope scaling."""
+"""warden's CPU forward vs the plain-PyTorch reference on tiny random DeepSeek-V2/V3
+models: multi-head latent attention (MLA), yarn rope scaling, group-limited routing."""
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -24,4 +24,10 @@ m = s.model("v2-small-yarn", base, config_edit=small_yarn)
 s.check("MLA, yarn with cos/sin mscale", m, prompt(70, seed=15), chunks=(None, 9))
 m = s.model("v2-no-scaling", base, config_edit=lambda c: c.update(rope_scaling=None))
 s.check("MLA without rope scaling", m, prompt(17, seed=16))
+v3 = ["--arch", "deepseek-v3", "--vocab-size", "512", "--seed", "9", "--dtype", "f32"]
+m = s.model("v3", v3)
+s.check("DeepSeek-V3 layout: MLA + q LoRA, noaux_tc routing", m, prompt(29, seed=17), chunks=(None, 5))
+m = s.model("v2-group-limited", base, config_edit=lambda c: c.update(
+    topk_method="group_limited_greedy", n_group=4, topk_group=2, num_experts_per_tok=3))
+s.check("DeepSeek-V2 group_limited_greedy routing", m, prompt(23, seed=18))
 s.finish()

@@ -14,7 +14,7 @@ namespace warden::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: warden model make-tiny --out DIR [--arch qwen2|llama|deepseek-moe|deepseek-v2|qwen2-moe]\n"
+    "usage: warden model make-tiny --out DIR [--arch qwen2|llama|deepseek-moe|deepseek-v2|deepseek-v3|qwen2-moe]\n"
     "         [--preset bench-100m|r1-distill-qwen-1.5b|r1-distill-llama-8b|deepseek-v2-lite] [--config FILE]\n"
     "         [--seed S] [--vocab qwen|deepseek|tiny|none] [--dtype bf16|f16|f32] [--shard-kb N]\n"
     "         [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--head-dim N] [--intermediate N]\n"

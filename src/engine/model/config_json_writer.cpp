@@ -117,7 +117,11 @@ std::string model_config_to_json(const ModelConfig& c) {
     o.integer("first_k_dense_replace", m.first_k_dense_replace);
     o.integer("moe_layer_freq", m.moe_layer_freq);
     o.str("scoring_func", m.scoring);
-    o.str("topk_method", "greedy");
+    o.str("topk_method", m.topk_method);
+    if (m.topk_method != "greedy") {
+      o.integer("n_group", m.n_group);
+      o.integer("topk_group", m.topk_group);
+    }
     o.boolean("norm_topk_prob", m.norm_topk_prob);
     o.real("routed_scaling_factor", m.routed_scaling_factor);
   } else if (c.family == ModelFamily::Qwen2Moe) {

@@ -127,6 +127,7 @@ int64_t ModelConfig::parameter_count() const {
     if (qkv_bias && !mla.enabled) n += q + 2 * kv;
     if (is_moe_layer(l)) {
       n += int64_t(moe.num_experts) * h + int64_t(moe.num_experts) * 3 * h * moe.expert_intermediate;
+      if (moe.topk_method == "noaux_tc") n += moe.num_experts;
       n += 3 * h * int64_t(moe.shared_intermediate) + (moe.shared_expert_gate ? h : 0);
     } else {
       n += 3 * h * int64_t(intermediate_size);
@@ -240,8 +241,10 @@ ModelConfig parse_model_config(std::string_view json, const std::string& source)
       r.fail("q_lora_rank without kv_lora_rank");
     }
     std::string topk_method = r.string("topk_method", "greedy");
-    if (topk_method != "greedy" && topk_method != "gready")  // HF's default is spelled "gready"
-      r.fail("topk_method " + topk_method + " is not supported (greedy only)");
+    if (topk_method == "gready") topk_method = "greedy";  // HF DeepseekV2Config's default spelling
+    if (topk_method != "greedy" && topk_method != "group_limited_greedy" && topk_method != "noaux_tc")
+      r.fail("topk_method " + topk_method + " is not supported (greedy, group_limited_greedy, noaux_tc)");
+    c.moe.topk_method = topk_method;
     if (r.has("n_routed_experts")) {
       auto& m = c.moe;
       m.num_experts = positive(r, "n_routed_experts", r.integer("n_routed_experts"));
@@ -254,6 +257,16 @@ ModelConfig parse_model_config(std::string_view json, const std::string& source)
       m.routed_scaling_factor = r.number("routed_scaling_factor", 1.0);
       m.scale_when_normalized = c.architecture == "DeepseekV3ForCausalLM";
       m.first_k_dense_replace = int32_t(r.integer("first_k_dense_replace", 0));
+      if (m.topk_method != "greedy") {
+        m.n_group = positive(r, "n_group", r.integer("n_group"));
+        m.topk_group = positive(r, "topk_group", r.integer("topk_group"));
+        if (m.num_experts % m.n_group) r.fail("n_routed_experts must be a multiple of n_group");
+        if (m.topk_group > m.n_group) r.fail("topk_group exceeds n_group");
+        if (m.top_k > m.topk_group * (m.num_experts / m.n_group))
+          r.fail("num_experts_per_tok exceeds the experts in topk_group groups");
+        if (m.topk_method == "noaux_tc" && m.num_experts / m.n_group < 2)
+          r.fail("noaux_tc needs at least 2 experts per group");
+      }
       m.moe_layer_freq = positive(r, "moe_layer_freq", r.integer("moe_layer_freq", 1));
     }
   } else if (c.family == ModelFamily::Qwen2Moe) {

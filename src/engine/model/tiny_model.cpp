@@ -152,6 +152,7 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
     }
     const MoeConfig& m = c.moe;
     linear(p + names::kRouter, m.num_experts, h);
+    if (m.topk_method == "noaux_tc") add(p + names::kRouterBias, {m.num_experts}, 0.1f);
     for (int32_t e = 0; e < m.num_experts; ++e)
       mlp(p + names::expert(e, "gate_proj"), p + names::expert(e, "up_proj"), p + names::expert(e, "down_proj"),
           m.expert_intermediate);

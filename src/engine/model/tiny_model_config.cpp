@@ -66,6 +66,24 @@ ModelConfig base_for_arch(const std::string& arch) {
     c.rope_scaling.beta_slow = 1.0;
     c.rope_scaling.mscale = 0.707;
     c.rope_scaling.mscale_all_dim = 0.707;
+  } else if (arch == "deepseek-v3") {
+    // DeepSeek-V3/R1's layer layout scaled down: MLA with q LoRA, sigmoid scoring with
+    // noaux_tc group-limited routing (e_score_correction_bias), normalise then scale.
+    c = base_for_arch("deepseek-v2");
+    c.architecture = "DeepseekV3ForCausalLM";
+    c.model_type = "deepseek_v3";
+    c.mla.q_lora_rank = 24;
+    c.rope_scaling.mscale = 1.0;
+    c.rope_scaling.mscale_all_dim = 1.0;
+    c.moe.num_experts = 16;
+    c.moe.top_k = 4;
+    c.moe.n_group = 4;
+    c.moe.topk_group = 2;
+    c.moe.topk_method = "noaux_tc";
+    c.moe.scoring = "sigmoid";
+    c.moe.norm_topk_prob = true;
+    c.moe.routed_scaling_factor = 2.5;
+    c.moe.num_shared_experts = 1;
   } else if (arch == "qwen2-moe") {
     c.family = ModelFamily::Qwen2Moe;
     c.architecture = "Qwen2MoeForCausalLM";
@@ -77,7 +95,7 @@ ModelConfig base_for_arch(const std::string& arch) {
     c.moe.shared_intermediate = 64;
     c.moe.shared_expert_gate = true;
   } else {
-    throw std::runtime_error("unknown --arch " + arch + " (qwen2, llama, deepseek-moe, deepseek-v2, qwen2-moe)");
+    throw std::runtime_error("unknown --arch " + arch + " (qwen2, llama, deepseek-moe, deepseek-v2, deepseek-v3, qwen2-moe)");
   }
   return c;
 }

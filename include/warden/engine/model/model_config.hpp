@@ -5,7 +5,7 @@
 //  - LlamaForCausalLM (no biases, optional rope_scaling llama3) — R1-Distill-Llama.
 //  - DeepseekV2ForCausalLM / DeepseekV3ForCausalLM: the DeepSeek-MoE FFN (routed +
 //    shared experts, first_k_dense_replace, softmax/sigmoid scoring, norm_topk_prob,
-//    routed_scaling_factor, greedy top-k only) with either
+//    routed_scaling_factor, greedy / group_limited_greedy / noaux_tc routing) with either
 //      * MLA attention when kv_lora_rank is set (DeepSeek-V2/V3: q_lora_rank optional,
 //        yarn rope scaling; the KV cache holds the decompressed per-head K and V, not
 //        the latent), as `make-tiny --arch deepseek-v2` writes, or
@@ -57,6 +57,13 @@ struct MoeConfig {
   bool norm_topk_prob = false;
   double routed_scaling_factor = 1.0;
   bool scale_when_normalized = false;  // DeepSeek-V3 scales after normalising; V2 only when not
+  // topk_method: "greedy"; "group_limited_greedy" (DeepSeek-V2: best topk_group of n_group
+  // expert groups by their max score); "noaux_tc" (DeepSeek-V3: scores plus
+  // mlp.gate.e_score_correction_bias choose, groups ranked by their top-2 sum, weights
+  // from the unbiased scores).
+  std::string topk_method = "greedy";
+  int32_t n_group = 1;
+  int32_t topk_group = 1;
   // Which layers are MoE (DeepSeek: first_k_dense_replace / moe_layer_freq;
   // Qwen2-MoE: decoder_sparse_step / mlp_only_layers).
   int32_t first_k_dense_replace = 0;

@@ -16,6 +16,7 @@ inline std::string attn(const char* proj, const char* what = "weight") {
 }
 inline std::string mlp(const char* proj) { return std::string("mlp.") + proj + ".weight"; }
 inline const char* kRouter = "mlp.gate.weight";
+inline const char* kRouterBias = "mlp.gate.e_score_correction_bias";  // DeepSeek-V3 noaux_tc
 inline std::string expert(int e, const char* proj) {
   return "mlp.experts." + std::to_string(e) + "." + proj + ".weight";
 }

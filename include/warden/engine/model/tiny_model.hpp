@@ -14,7 +14,7 @@
 namespace warden::engine {
 
 struct TinyModelOptions {
-  std::string arch = "qwen2";  // qwen2 | llama | deepseek-moe (GQA) | deepseek-v2 (MLA) | qwen2-moe
+  std::string arch = "qwen2";  // qwen2 | llama | deepseek-moe (GQA) | deepseek-v2 | deepseek-v3 (MLA) | qwen2-moe
   // "" (tiny), "bench-100m" (~100M-parameter Qwen2 shape with the Qwen vocabulary),
   // "r1-distill-qwen-1.5b" / "r1-distill-llama-8b" / "deepseek-v2-lite" (the exact
   // published configs).

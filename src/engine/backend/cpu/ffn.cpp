@@ -18,7 +18,23 @@ void mlp_forward(const Gemm& gemm, const MlpWeights& w, const float* x, int32_t 
   gemm(s.gate.data(), m, w.down, nullptr, out);
 }
 
-void route_token(const MoeConfig& c, ModelFamily family, const float* logits, int32_t* experts, float* weights) {
+namespace {
+
+// Indices of the k largest values, highest first; ties go to the lower index so the
+// choice is deterministic.
+void top_k_indices(const std::vector<float>& v, int32_t k, std::vector<int32_t>& out) {
+  out.resize(v.size());
+  std::iota(out.begin(), out.end(), 0);
+  std::partial_sort(out.begin(), out.begin() + k, out.end(), [&](int32_t a, int32_t b) {
+    return v[size_t(a)] != v[size_t(b)] ? v[size_t(a)] > v[size_t(b)] : a < b;
+  });
+  out.resize(size_t(k));
+}
+
+}  // namespace
+
+void route_token(const MoeConfig& c, ModelFamily family, const float* logits, const float* correction_bias,
+                 int32_t* experts, float* weights) {
   const int32_t n = c.num_experts;
   std::vector<float> scores(static_cast<size_t>(n));
   if (c.scoring == "sigmoid") {
@@ -28,16 +44,38 @@ void route_token(const MoeConfig& c, ModelFamily family, const float* logits, in
     for (int32_t e = 0; e < n; ++e) sum += scores[size_t(e)] = std::exp(logits[e] - mx);
     for (auto& v : scores) v /= sum;
   }
-  std::vector<int32_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  // Ties go to the lower expert id so the choice is deterministic.
-  std::partial_sort(order.begin(), order.begin() + c.top_k, order.end(), [&](int32_t a, int32_t b) {
-    return scores[size_t(a)] != scores[size_t(b)] ? scores[size_t(a)] > scores[size_t(b)] : a < b;
-  });
+  // What the experts are chosen by: the scores, biased under noaux_tc.
+  std::vector<float> choice = scores;
+  if (c.topk_method == "noaux_tc" && correction_bias)
+    for (int32_t e = 0; e < n; ++e) choice[size_t(e)] += correction_bias[e];
+  std::vector<int32_t> order;
+  if (c.topk_method != "greedy") {
+    const int32_t per = n / c.n_group;
+    std::vector<float> group_score(static_cast<size_t>(c.n_group));
+    for (int32_t g = 0; g < c.n_group; ++g) {
+      std::vector<float> members(choice.begin() + g * per, choice.begin() + (g + 1) * per);
+      if (c.topk_method == "noaux_tc") {  // sum of the group's two best
+        top_k_indices(members, 2, order);
+        group_score[size_t(g)] = members[size_t(order[0])] + members[size_t(order[1])];
+      } else {  // group_limited_greedy: the group's best
+        group_score[size_t(g)] = *std::max_element(members.begin(), members.end());
+      }
+    }
+    top_k_indices(group_score, c.topk_group, order);
+    std::vector<bool> keep(static_cast<size_t>(c.n_group), false);
+    for (int32_t g : order) keep[size_t(g)] = true;
+    // Experts of dropped groups: -inf for noaux_tc, 0 for group_limited_greedy (as HF).
+    const float dropped = c.topk_method == "noaux_tc" ? -INFINITY : 0.0f;
+    for (int32_t e = 0; e < n; ++e)
+      if (!keep[size_t(e / per)]) choice[size_t(e)] = dropped;
+  }
+  top_k_indices(choice, c.top_k, order);
   float sum = 0.0f;
   for (int32_t k = 0; k < c.top_k; ++k) {
     experts[k] = order[size_t(k)];
-    weights[k] = scores[size_t(order[size_t(k)])];
+    // group_limited_greedy takes the weight from the masked scores (0 if a dropped
+    // group's expert had to be chosen); the others from the unbiased scores.
+    weights[k] = c.topk_method == "group_limited_greedy" ? choice[size_t(experts[k])] : scores[size_t(experts[k])];
     sum += weights[k];
   }
   if (family == ModelFamily::Qwen2Moe) {
@@ -61,7 +99,7 @@ void moe_forward(const Gemm& gemm, const MoeWeights& w, const MoeConfig& c, Mode
   s.picked.resize(size_t(m * k));
   s.picked_weight.resize(size_t(m * k));
   for (int32_t r = 0; r < m; ++r)
-    route_token(c, family, s.router.data() + int64_t(r) * c.num_experts, s.picked.data() + r * k,
+    route_token(c, family, s.router.data() + int64_t(r) * c.num_experts, w.router_bias, s.picked.data() + r * k,
                 s.picked_weight.data() + r * k);
 
   std::fill(out, out + int64_t(m) * hidden, 0.0f);

@@ -90,7 +90,7 @@ bool bitwise_equal(const float* a, const float* b, size_t n) { return std::memcm
 }  // namespace
 
 TEST_CASE("cpu backend: decode over paged blocks equals full recompute at every step", "[backend][cpu]") {
-  for (const char* arch : {"qwen2", "deepseek-moe", "deepseek-v2"}) {
+  for (const char* arch : {"qwen2", "deepseek-moe", "deepseek-v2", "deepseek-v3"}) {
     DYNAMIC_SECTION(arch) {
       TinyModel model(arch);
       auto b = model.backend(64, 4);
@@ -141,7 +141,7 @@ TEST_CASE("cpu backend: chunked prefill equals whole prefill", "[backend][cpu]")
 }
 
 TEST_CASE("cpu backend: a sequence's logits are bitwise identical alone and in a batch", "[backend][cpu]") {
-  for (const char* arch : {"qwen2", "deepseek-moe", "deepseek-v2"}) {
+  for (const char* arch : {"qwen2", "deepseek-moe", "deepseek-v2", "deepseek-v3"}) {
     DYNAMIC_SECTION(arch) {
       TinyModel model(arch);
       auto alone = model.backend(64, 4);

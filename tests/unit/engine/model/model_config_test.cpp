@@ -125,7 +125,17 @@ TEST_CASE("model config: DeepSeek MoE FFN fields and which layers are MoE", "[mo
   CHECK_THROWS_WITH(parse_model_config(deepseek_moe(R"(, "q_lora_rank": 64)")),
                     Catch::Contains("q_lora_rank without kv_lora_rank"));
   CHECK_THROWS_WITH(parse_model_config(deepseek_moe(R"(, "topk_method": "noaux_tc")")),
-                    Catch::Contains("topk_method noaux_tc"));
+                    Catch::Contains("missing field n_group"));
+  CHECK_THROWS_WITH(parse_model_config(deepseek_moe(R"(, "topk_method": "random")")),
+                    Catch::Contains("topk_method random is not supported"));
+  ModelConfig grouped = parse_model_config(
+      deepseek_moe(R"(, "topk_method": "group_limited_greedy", "n_group": 8, "topk_group": 3)"));
+  CHECK(grouped.moe.topk_method == "group_limited_greedy");
+  CHECK(grouped.moe.n_group == 8);
+  CHECK(grouped.moe.topk_group == 3);
+  CHECK_THROWS_WITH(
+      parse_model_config(deepseek_moe(R"(, "topk_method": "group_limited_greedy", "n_group": 7, "topk_group": 3)")),
+      Catch::Contains("multiple of n_group"));
   CHECK_THROWS_WITH(parse_model_config(deepseek_moe(R"(, "scoring_func": "relu")")),
                     Catch::Contains("scoring_func relu"));
 }
@@ -181,7 +191,7 @@ TEST_CASE("model config: unusable configs name the field", "[model]") {
 }
 
 TEST_CASE("model config: make-tiny configs and presets survive a config.json round trip", "[model]") {
-  for (const char* arch : {"qwen2", "llama", "deepseek-moe", "deepseek-v2", "qwen2-moe"}) {
+  for (const char* arch : {"qwen2", "llama", "deepseek-moe", "deepseek-v2", "deepseek-v3", "qwen2-moe"}) {
     TinyModelOptions o;
     o.arch = arch;
     o.vocab = "none";

@@ -25,6 +25,7 @@ struct MlpWeights {
 
 struct MoeWeights {
   Matrix router;  // [num_experts, hidden]
+  const float* router_bias = nullptr;  // e_score_correction_bias [num_experts] (noaux_tc)
   std::vector<MlpWeights> experts;
   bool has_shared = false;
   MlpWeights shared;

@@ -20,13 +20,14 @@ struct FfnScratch {
 // out[m, hidden] = down(silu(gate(x)) * up(x))
 void mlp_forward(const Gemm& gemm, const MlpWeights& w, const float* x, int32_t m, FfnScratch& scratch, float* out);
 
-// Router (softmax or sigmoid scores, greedy top-k, optional renormalisation and
+// Router (softmax or sigmoid scores, greedy or group-limited top-k, optional renormalisation and
 // routed_scaling_factor), routed experts over their tokens, plus the shared experts.
 void moe_forward(const Gemm& gemm, const MoeWeights& w, const MoeConfig& config, ModelFamily family, const float* x, int32_t m,
                  int32_t hidden, FfnScratch& scratch, float* out);
 
-// The router's choice for one token: expert ids and weights, in descending score order.
-void route_token(const MoeConfig& config, ModelFamily family, const float* router_logits, int32_t* experts,
-                 float* weights);
+// The router's choice for one token: expert ids and their weights. correction_bias is
+// DeepSeek-V3's e_score_correction_bias (noaux_tc only, else null).
+void route_token(const MoeConfig& config, ModelFamily family, const float* router_logits,
+                 const float* correction_bias, int32_t* experts, float* weights);
 
 }  // namespace warden::engine::cpu
