@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <simdjson.h>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace warden::engine {
 
@@ -66,6 +69,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     if (auto err = parser.parse(header).get(root)) fail(path, std::string("bad JSON header: ") + simdjson::error_message(err));
     simdjson::dom::object obj;
     if (root.get(obj)) fail(path, "header is not a JSON object");
+    std::vector<std::pair<uint64_t, uint64_t>> spans;
     for (auto field : obj) {
       std::string name(field.key);
       if (name == "__metadata__") {
@@ -101,8 +105,18 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
                        std::to_string(size_t(t.numel()) * dtype_size(t.dtype)) + " bytes but has " +
                        std::to_string(t.nbytes));
       t.data = data_start + begin;
-      tensors_.emplace(name, std::move(t));
+      if (!tensors_.emplace(name, std::move(t)).second) fail(path, "tensor " + name + " appears twice in the header");
+      spans.emplace_back(begin, end);
     }
+    // As the reference implementation requires: tensors tile the data area exactly, with
+    // no overlap and no gap, so every byte belongs to one tensor.
+    std::sort(spans.begin(), spans.end());
+    uint64_t expected = 0;
+    for (const auto& [b, e] : spans) {
+      if (b != expected) fail(path, "tensor data overlaps or leaves a gap at byte " + std::to_string(b));
+      expected = e;
+    }
+    if (expected != data_size) fail(path, "data area has " + std::to_string(data_size - expected) + " trailing bytes");
   } catch (...) {
     ::munmap(map_, size_);
     map_ = nullptr;

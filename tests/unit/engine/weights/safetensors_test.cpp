@@ -105,6 +105,13 @@ TEST_CASE("safetensors: malformed files fail with the file name and the reason",
   write_raw(dir / "dtype.safetensors", R"({"x":{"dtype":"F8_E4M3X","shape":[1],"data_offsets":[0,1]}})",
             std::vector<uint8_t>(1));
   CHECK_THROWS_WITH(SafetensorsFile(dir / "dtype.safetensors"), Catch::Contains("unsupported dtype"));
+  write_raw(dir / "overlap.safetensors",
+            R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+            std::vector<uint8_t>(12));
+  CHECK_THROWS_WITH(SafetensorsFile(dir / "overlap.safetensors"), Catch::Contains("overlaps or leaves a gap"));
+  write_raw(dir / "trailing.safetensors", R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+            std::vector<uint8_t>(8));
+  CHECK_THROWS_WITH(SafetensorsFile(dir / "trailing.safetensors"), Catch::Contains("4 trailing bytes"));
   {
     std::ofstream out(dir / "huge.safetensors", std::ios::binary);
     uint8_t len[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
