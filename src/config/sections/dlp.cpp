@@ -9,9 +9,10 @@ void parse_dlp(MapReader& root, Config& cfg) {
   auto m = root.map("dlp");
   if (m.str_map("defaults", cfg.dlp.defaults)) {
     for (const auto& [detector, action] : cfg.dlp.defaults)
-      if (action != "redact" && action != "block" && action != "allow")
-        m.ctx().error(m.get("defaults")->value_pos, m.field("defaults") + "." + detector + ": expected one of redact | block | allow");
+      if (action != "redact" && action != "block" && action != "allow" && action != "log")
+        m.ctx().error(m.get("defaults")->value_pos, m.field("defaults") + "." + detector + ": expected one of redact | block | log | allow");
   }
+  m.boolean("scan_responses", cfg.dlp.scan_responses);
   if (const auto* custom = m.get("custom")) {
     size_t i = 0;
     for (const auto& [node, p] : sequence_items(m.ctx(), custom->value, m.field("custom"), custom->value_pos)) {
@@ -29,7 +30,8 @@ void parse_dlp(MapReader& root, Config& cfg) {
           c.ctx().error(c.get("regex")->value_pos, c.field("regex") + ": not a valid regular expression");
         }
       }
-      c.choice("action", d.action, {{"redact", std::string("redact")}, {"block", std::string("block")}});
+      c.choice("action", d.action,
+               {{"redact", std::string("redact")}, {"block", std::string("block")}, {"log", std::string("log")}});
       cfg.dlp.custom.push_back(std::move(d));
     }
   }

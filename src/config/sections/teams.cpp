@@ -18,6 +18,12 @@ void parse_teams(MapReader& root, Config& cfg) {
       r.integer("concurrency", team.rate_limits.concurrency, 0);
     }
     {
+      auto r = m.map("key_rate_limits");
+      r.integer("rpm", team.key_rate_limits.rpm, 0);
+      r.integer("tpm", team.key_rate_limits.tpm, 0);
+      r.integer("concurrency", team.key_rate_limits.concurrency, 0);
+    }
+    {
       auto b = m.map("budget");
       b.number("usd_per_month", team.budget.usd_per_month, 0);
       b.integer("tokens_per_day", team.budget.tokens_per_day, 0);
@@ -26,16 +32,26 @@ void parse_teams(MapReader& root, Config& cfg) {
     }
     if (m.str_map("dlp", team.dlp)) {
       for (const auto& [detector, action] : team.dlp)
-        if (action != "redact" && action != "block" && action != "allow")
+        if (action != "redact" && action != "block" && action != "allow" && action != "log")
           m.ctx().error(m.get("dlp")->value_pos,
-                        m.field("dlp") + "." + detector + ": expected one of redact | block | allow");
+                        m.field("dlp") + "." + detector + ": expected one of redact | block | log | allow");
     }
     {
       auto t = m.map("tools");
       t.str_list("allow", team.tools.allow);
       t.str_list("deny", team.tools.deny);
+      t.choice("on_violation", team.tools.on_violation,
+               {{"reject", std::string("reject")}, {"strip", std::string("strip")}});
+    }
+    {
+      auto g = m.map("guardrails");
+      g.boolean("disabled", team.guardrails.disabled);
+      g.str_list("blocked_terms", team.guardrails.blocked_terms);
     }
     m.integer("max_tokens", team.max_tokens, 0);
+    m.choice("max_tokens_mode", team.max_tokens_mode,
+             {{"clamp", std::string("clamp")}, {"reject", std::string("reject")}});
+    m.integer("max_prompt_tokens", team.max_prompt_tokens, 0);
     cfg.teams[team.name] = std::move(team);
   }
 }

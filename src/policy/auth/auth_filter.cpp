@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include "warden/config/config.hpp"
+#include "warden/policy/auth/key_store.hpp"
 #include "warden/policy/crypto.hpp"
 #include "warden/policy/errors.hpp"
+#include "warden/policy/runtime.hpp"
 
 namespace warden::policy {
 
@@ -55,12 +57,32 @@ Result<Caller> authenticate(const RequestContext& ctx, const std::string& key) {
     if (constant_time_equal(digest, want) && !found) found = &entry;
   }
   if (found) return Caller{found->id, found->team, found->models};
+  if (key.rfind("wk-", 0) == 0) {
+    auto* store = Runtime::for_config(*ctx.config).keys();
+    if (!store) return errors::invalid_api_key();
+    std::optional<VirtualKey> vk;
+    try {
+      vk = store->find_by_hash(digest);
+    } catch (const std::exception&) {
+      return errors::invalid_api_key();
+    }
+    if (!vk) return errors::invalid_api_key();
+    if (vk->revoked_at != 0) return errors::invalid_api_key("This API key has been revoked.");
+    if (!vk->active(unix_now())) return errors::invalid_api_key("This API key has expired.");
+    return Caller{vk->id, vk->team, vk->models};
+  }
   return errors::invalid_api_key();
+}
+
+std::string hash_user(std::string_view secret, std::string_view user) {
+  auto mac = hmac_sha256(secret, user);
+  // 16 bytes → 22 chars of [A-Za-z0-9_-]: stable per user, not reversible without the secret.
+  return "u_" + base64url(mac.data(), 16);
 }
 
 bool model_allowed(const config::Config& cfg, const Caller& caller, const std::string& alias) {
   auto contains = [&](const std::vector<std::string>& v) {
-    return std::find(v.begin(), v.end(), alias) != v.end();
+    return std::find(v.begin(), v.end(), alias) != v.end() || std::find(v.begin(), v.end(), "*") != v.end();
   };
   if (!caller.allowed_models.empty() && !contains(caller.allowed_models)) return false;
   if (auto it = cfg.teams.find(caller.team); it != cfg.teams.end()) {
@@ -82,7 +104,13 @@ asio::awaitable<FilterStatus> AuthFilter::on_request(RequestContext& ctx) {
     co_return FilterStatus::Reply;
   }
   ctx.caller = std::move(caller.value());
-  ctx.decisions["auth.ok"] = 1;
+  if (!ctx.request.user.empty()) {
+    try {
+      ctx.request.user = hash_user(Runtime::for_config(*ctx.config).secret(), ctx.request.user);
+    } catch (const std::exception&) {
+      ctx.request.user.clear();  // never forward the raw user id when it cannot be hashed
+    }
+  }
   const std::string& alias = ctx.alias.empty() ? ctx.request.model : ctx.alias;
   // Endpoints without a model (GET /v1/models) pass; the alias check applies when one is asked.
   if (!alias.empty() && !model_allowed(*ctx.config, ctx.caller, alias)) {

@@ -4,6 +4,7 @@
 // ctx.caller; refuses unknown keys (401) and aliases the key may not use (403).
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "warden/common/result.hpp"
 #include "warden/policy/filter.hpp"
@@ -18,6 +19,9 @@ Result<Caller> authenticate(const RequestContext& ctx, const std::string& key);
 
 // Whether `caller` may use `alias` (key list, else team list; empty = all).
 bool model_allowed(const config::Config& cfg, const Caller& caller, const std::string& alias);
+
+// The caller's `user` as it leaves warden: "u_" + base64url(HMAC-SHA256(secret, user))[:22].
+std::string hash_user(std::string_view secret, std::string_view user);
 
 class AuthFilter final : public Filter {
  public:

@@ -1,0 +1,104 @@
+#include "warden/policy/budget/budget_filter.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "warden/config/config.hpp"
+#include "warden/policy/budget/pricing.hpp"
+#include "warden/policy/errors.hpp"
+#include "warden/policy/limits/token_counter.hpp"
+#include "warden/policy/runtime.hpp"
+
+namespace warden::policy {
+
+BudgetFilter::~BudgetFilter() {
+  if (reservation_ && ledger_) ledger_->release(*reservation_);
+}
+
+asio::awaitable<FilterStatus> BudgetFilter::on_request(RequestContext& ctx) {
+  const auto* team = ctx.config->team(ctx.caller.team);
+  if (!team) co_return FilterStatus::Continue;
+  const auto& b = team->budget;
+  if (b.usd_per_month <= 0 && b.tokens_per_day <= 0) co_return FilterStatus::Continue;
+  ledger_ = Runtime::for_config(*ctx.config).ledger();
+  if (!ledger_) {
+    // Fail closed for hard budgets: without the ledger spend cannot be bounded.
+    if (b.mode == config::BudgetMode::Hard) {
+      ctx.reply = Error{503, "budget_unavailable", "The budget ledger is unavailable.", "server_error", ""};
+      co_return FilterStatus::Reply;
+    }
+    co_return FilterStatus::Continue;
+  }
+  const std::string& alias = ctx.alias.empty() ? ctx.request.model : ctx.alias;
+  if (!ctx.request.max_tokens)
+    ctx.request.max_tokens = team->max_tokens > 0 ? team->max_tokens : kDefaultBudgetMaxTokens;
+  int64_t max_out = *ctx.request.max_tokens;
+  auto prompt = measure_prompt(ctx.request, counter_for(*ctx.config, alias));
+  Spend ask{prompt.upper_bound_tokens + max_out,
+            worst_case_usd(*ctx.config, alias, prompt.upper_bound_tokens, max_out)};
+  BudgetLimits limits{b.tokens_per_day, b.usd_per_month, b.mode == config::BudgetMode::Hard};
+  auto result = ledger_->reserve("team:" + team->name, limits, ask);
+  if (auto* refusal = std::get_if<BudgetRefusal>(&result)) {
+    ctx.decisions["budget.blocked"] = 1;
+    char msg[256];
+    if (refusal->dimension == "usd_per_month")
+      std::snprintf(msg, sizeof msg,
+                    "Team budget exceeded: usd_per_month %.4f, used or reserved %.4f, this request may cost up to %.4f.",
+                    refusal->limit, refusal->used, refusal->asked);
+    else
+      std::snprintf(msg, sizeof msg,
+                    "Team budget exceeded: tokens_per_day %.0f, used or reserved %.0f, this request may use up to %.0f.",
+                    refusal->limit, refusal->used, refusal->asked);
+    ctx.reply = errors::budget_exceeded(msg);
+    co_return FilterStatus::Reply;
+  }
+  reservation_ = std::get<Reservation>(std::move(result));
+  co_return FilterStatus::Continue;
+}
+
+void BudgetFilter::on_complete(RequestContext& ctx) {
+  if (!reservation_ || !ledger_) return;
+  Reservation r = std::move(*reservation_);
+  reservation_.reset();
+  Spend actual;
+  if (ctx.usage.present) {
+    actual.tokens = ctx.usage.prompt_tokens + ctx.usage.completion_tokens;
+    actual.usd = cost_usd(*ctx.config, ctx.target, ctx.usage);
+    if (ctx.cost_usd == 0) ctx.cost_usd = actual.usd;
+  } else if (ctx.status >= 200 && ctx.status < 300) {
+    // Answered but usage unknown: charge the worst case rather than nothing.
+    actual = r.amount;
+    ctx.decisions["budget.charged_reservation"] = 1;
+  } else {
+    ledger_->release(r);
+    return;
+  }
+  auto [day, month] = ledger_->settle(r, actual);
+  const auto* team = ctx.config->team(ctx.caller.team);
+  if (!team) return;
+  const auto& b = team->budget;
+  // Alerts fire on the request that crosses a threshold, once per crossing.
+  for (double f : b.alert_at) {
+    bool crossed = false;
+    if (b.usd_per_month > 0) {
+      double t = f * b.usd_per_month;
+      crossed |= month.usd >= t && month.usd - actual.usd < t;
+    }
+    if (b.tokens_per_day > 0) {
+      double t = f * static_cast<double>(b.tokens_per_day);
+      crossed |= day.tokens >= t && day.tokens - actual.tokens < t;
+    }
+    if (crossed) {
+      ctx.decisions["budget.alert"] += 1;
+      spdlog::warn("budget alert: team {} crossed {:.0f}% (month usd {:.4f}/{:.4f}, day tokens {}/{})", team->name,
+                   f * 100, month.usd, b.usd_per_month, day.tokens, b.tokens_per_day);
+    }
+  }
+  if (b.mode == config::BudgetMode::Soft &&
+      ((b.usd_per_month > 0 && month.usd > b.usd_per_month) ||
+       (b.tokens_per_day > 0 && day.tokens > b.tokens_per_day)))
+    ctx.decisions["budget.soft_exceeded"] = 1;
+}
+
+}  // namespace warden::policy

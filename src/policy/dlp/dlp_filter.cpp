@@ -1,0 +1,283 @@
+#include "warden/policy/dlp/dlp_filter.hpp"
+
+#include <algorithm>
+
+#include "warden/config/config.hpp"
+#include "warden/policy/errors.hpp"
+
+namespace warden::policy {
+
+namespace {
+
+DlpAction parse_action(const std::string& s) {
+  if (s == "redact") return DlpAction::Redact;
+  if (s == "block") return DlpAction::Block;
+  if (s == "log") return DlpAction::Log;
+  return DlpAction::Allow;
+}
+
+const std::string* lookup(const std::map<std::string, std::string>& m, const Detector& d) {
+  if (auto it = m.find(d.name); it != m.end()) return &it->second;
+  if (!d.group.empty())
+    if (auto it = m.find(d.group); it != m.end()) return &it->second;
+  if (d.name == "ssn")
+    if (auto it = m.find("us_ssn"); it != m.end()) return &it->second;
+  return nullptr;
+}
+
+std::string json_escape_str(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// Length of a trailing "<LABEL_12" prefix that could still become a placeholder.
+size_t partial_placeholder_tail(std::string_view s) {
+  auto lt = s.rfind('<');
+  if (lt == std::string_view::npos || s.size() - lt > 40) return 0;
+  for (size_t i = lt + 1; i < s.size(); ++i) {
+    char c = s[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return 0;
+  }
+  return s.size() - lt;
+}
+
+}  // namespace
+
+std::vector<DlpAction> dlp_actions(const config::Config& cfg, const std::string& team_name, const DlpEngine& engine) {
+  const auto* team = cfg.team(team_name);
+  std::vector<DlpAction> out;
+  for (const auto& d : engine.detectors()) {
+    const std::string* a = team ? lookup(team->dlp, d) : nullptr;
+    if (!a) a = lookup(cfg.dlp.defaults, d);
+    out.push_back(a ? parse_action(*a) : parse_action(d.default_action));
+  }
+  return out;
+}
+
+std::string DlpFilter::redact(RequestContext& ctx, std::string& text, bool json_string) {
+  auto matches = engine_->scan(text);
+  if (matches.empty()) return "";
+  std::string out;
+  size_t pos = 0;
+  for (const auto& m : matches) {
+    const auto& det = engine_->detectors()[m.detector];
+    DlpAction action = actions_[m.detector];
+    if (action == DlpAction::Allow) continue;
+    ctx.decisions["dlp." + det.name + "." + (action == DlpAction::Redact ? "redact" : action == DlpAction::Block ? "block" : "log")] += 1;
+    if (action == DlpAction::Block) return det.name;
+    if (action != DlpAction::Redact) continue;
+    std::string value = text.substr(m.start, m.end - m.start);
+    auto it = value_to_placeholder_.find(value);
+    if (it == value_to_placeholder_.end()) {
+      std::string ph = "<" + det.label + "_" + std::to_string(++label_counts_[det.label]) + ">";
+      it = value_to_placeholder_.emplace(value, ph).first;
+      placeholder_to_value_.emplace(ph, value);
+    }
+    out.append(text, pos, m.start - pos);
+    out += it->second;
+    pos = m.end;
+  }
+  if (pos == 0 && out.empty()) return "";
+  out.append(text, pos, std::string::npos);
+  text = std::move(out);
+  (void)json_string;
+  return "";
+}
+
+std::string DlpFilter::restore(std::string_view text, bool json_escape) const {
+  if (placeholder_to_value_.empty() || text.find('<') == std::string_view::npos) return std::string(text);
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    auto lt = text.find('<', pos);
+    if (lt == std::string_view::npos) break;
+    auto gt = text.find('>', lt);
+    if (gt == std::string_view::npos) break;
+    auto it = placeholder_to_value_.find(std::string(text.substr(lt, gt - lt + 1)));
+    if (it == placeholder_to_value_.end()) {
+      out.append(text.substr(pos, lt + 1 - pos));
+      pos = lt + 1;
+      continue;
+    }
+    out.append(text.substr(pos, lt - pos));
+    out += json_escape ? json_escape_str(it->second) : it->second;
+    pos = gt + 1;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+asio::awaitable<FilterStatus> DlpFilter::on_request(RequestContext& ctx) {
+  engine_ = engine_for(*ctx.config);
+  if (!engine_) {
+    // Fail closed: a team that asked for DLP must not bypass it because of a bad pattern.
+    ctx.reply = Error{503, "dlp_unavailable", "Data-loss prevention is unavailable.", "server_error", ""};
+    const auto* team = ctx.config->team(ctx.caller.team);
+    bool wants = !ctx.config->dlp.defaults.empty() || !ctx.config->dlp.custom.empty() || (team && !team->dlp.empty());
+    if (wants) co_return FilterStatus::Reply;
+    ctx.reply.reset();
+    co_return FilterStatus::Continue;
+  }
+  actions_ = dlp_actions(*ctx.config, ctx.caller.team, *engine_);
+  active_ = std::any_of(actions_.begin(), actions_.end(), [](DlpAction a) { return a != DlpAction::Allow; });
+  if (!active_) co_return FilterStatus::Continue;
+  scan_output_ = ctx.config->dlp.scan_responses;
+  auto block = [&](const std::string& detector) {
+    ctx.reply = errors::dlp_blocked(detector);
+    return FilterStatus::Reply;
+  };
+  for (auto& m : ctx.request.messages) {
+    for (auto& part : m.content) {
+      if (part.type != api::ContentPart::Type::Text) continue;
+      if (auto d = redact(ctx, part.text); !d.empty()) co_return block(d);
+    }
+    if (m.reasoning_content)
+      if (auto d = redact(ctx, *m.reasoning_content); !d.empty()) co_return block(d);
+    for (auto& tc : m.tool_calls)
+      if (auto d = redact(ctx, tc.arguments, true); !d.empty()) co_return block(d);
+  }
+  co_return FilterStatus::Continue;
+}
+
+std::string DlpFilter::process_output(RequestContext& ctx, Pending& p, std::string_view incoming, bool final,
+                                      bool json_escape, std::string* blocked, bool window) {
+  p.text.append(incoming);
+  if (p.text.empty()) return "";
+  // Where we may cut: keep back a window (only when scanning output for new values) and
+  // any partial placeholder at the very end.
+  size_t cut = p.text.size();
+  std::vector<DlpMatch> matches;
+  if (scan_output_) {
+    matches = engine_->scan(p.text);
+    if (!final && window) {
+      cut = p.text.size() > kDlpHoldBack ? p.text.size() - kDlpHoldBack : 0;
+      // Don't split a match; a match reaching the end may still grow: hold it (bounded).
+      for (const auto& m : matches)
+        if (m.start < cut && m.end > cut) cut = m.start;
+      for (const auto& m : matches)
+        if (m.end == p.text.size() && m.start < cut && p.text.size() - m.start <= kDlpMaxHoldBack) cut = m.start;
+    }
+  }
+  // A blocking value that is already complete (it does not touch the end, where it
+  // could still grow) stops the answer now, before anything more goes out.
+  for (const auto& m : matches) {
+    if (actions_[m.detector] != DlpAction::Block || (!final && m.end >= p.text.size())) continue;
+    const auto& det = engine_->detectors()[m.detector];
+    ctx.decisions["dlp." + det.name + ".response_block"] += 1;
+    *blocked = det.name;
+    p.text.clear();
+    return "";
+  }
+  if (!final) cut = std::min(cut, p.text.size() - partial_placeholder_tail(p.text));
+  if (!final) {
+    // Also never cut inside a complete placeholder.
+    auto lt = p.text.rfind('<', cut == 0 ? 0 : cut - 1);
+    if (lt != std::string::npos && lt < cut) {
+      auto gt = p.text.find('>', lt);
+      if (gt != std::string::npos && gt >= cut && placeholder_to_value_.count(p.text.substr(lt, gt - lt + 1)))
+        cut = lt;
+    }
+  }
+  std::string emit;
+  size_t pos = 0;
+  for (const auto& m : matches) {
+    if (m.end > cut) break;
+    const auto& det = engine_->detectors()[m.detector];
+    DlpAction action = actions_[m.detector];
+    if (action == DlpAction::Allow) continue;
+    ctx.decisions["dlp." + det.name + ".response_" +
+                  (action == DlpAction::Redact ? "redact" : action == DlpAction::Block ? "block" : "log")] += 1;
+    if (action == DlpAction::Block) {
+      *blocked = det.name;
+      p.text.clear();
+      return "";
+    }
+    if (action != DlpAction::Redact) continue;
+    emit += restore(std::string_view(p.text).substr(pos, m.start - pos), json_escape);
+    emit += "[REDACTED:" + det.label + "]";
+    pos = m.end;
+  }
+  emit += restore(std::string_view(p.text).substr(pos, cut - pos), json_escape);
+  p.text.erase(0, cut);
+  return emit;
+}
+
+void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
+  if (!active_ || blocked_ || !engine_) return;
+  using T = api::StreamEvent::Type;
+  std::string blocked;
+  auto fail = [&] {
+    blocked_ = true;
+    ev = api::StreamEvent{};
+    ev.type = T::Error;
+    ev.error = errors::dlp_blocked(blocked, "response");
+  };
+  switch (ev.type) {
+    case T::Content: {
+      ev.text = process_output(ctx, content_[ev.choice], ev.text, false, false, &blocked);
+      ev.raw.clear();
+      if (!blocked.empty()) fail();
+      break;
+    }
+    case T::Reasoning: {
+      // Reasoning has no later event to carry held text, so it is processed per event
+      // without hold-back (a value split across reasoning chunks is not caught).
+      ev.text = process_output(ctx, reasoning_[ev.choice], ev.text, true, false, &blocked);
+      ev.raw.clear();
+      if (!blocked.empty()) fail();
+      break;
+    }
+    case T::ToolCall: {
+      auto& p = tool_args_[{ev.choice, ev.tool_call.index}];
+      // Arguments are JSON and end in '}' or '"', so only a partial placeholder is held
+      // (released by the next fragment); no window, as nothing carries it past Finish.
+      ev.tool_call.arguments = process_output(ctx, p, ev.tool_call.arguments, false, true, &blocked, false);
+      ev.raw.clear();
+      if (!blocked.empty()) fail();
+      break;
+    }
+    case T::Finish: {
+      // The choice ended: everything held back goes out now, carried on the Finish
+      // event (the encoders emit a Finish's text as a last content delta).
+      std::string tail;
+      reasoning_.erase(ev.choice);
+      if (auto it = content_.find(ev.choice); it != content_.end()) {
+        tail = process_output(ctx, it->second, "", true, false, &blocked);
+        content_.erase(it);
+      }
+      for (auto it = tool_args_.begin(); it != tool_args_.end();) {
+        if (it->first.first == ev.choice) {
+          process_output(ctx, it->second, "", true, true, &blocked);
+          it = tool_args_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (!blocked.empty()) {
+        fail();
+        break;
+      }
+      ev.text = tail + ev.text;
+      ev.raw.clear();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+}  // namespace warden::policy

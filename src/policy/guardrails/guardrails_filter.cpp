@@ -1,0 +1,160 @@
+#include "warden/policy/guardrails/guardrails_filter.hpp"
+
+#include <hs/hs.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <stdexcept>
+
+#include "warden/config/config.hpp"
+#include "warden/policy/errors.hpp"
+
+namespace warden::policy {
+
+namespace {
+
+std::string escape_literal(const std::string& term) {
+  std::string out;
+  for (char c : term) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '_') out += c;
+    else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+    }
+  }
+  return out;
+}
+
+struct Scratch {
+  hs_scratch_t* s = nullptr;
+  ~Scratch() { hs_free_scratch(s); }
+};
+
+int on_first(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
+  int* best = static_cast<int*>(ctx);
+  if (*best < 0 || static_cast<int>(id) < *best) *best = static_cast<int>(id);
+  return 1;  // stop at the first match
+}
+
+constexpr size_t kTail = 256;
+
+}  // namespace
+
+BlockList::BlockList(const std::vector<std::string>& terms, const std::vector<std::string>& regexes) {
+  std::vector<std::string> patterns;
+  std::vector<unsigned> flags;
+  for (const auto& t : terms) {
+    if (t.empty()) continue;
+    patterns.push_back(escape_literal(t));
+    flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+  }
+  for (const auto& r : regexes) {
+    patterns.push_back(r);
+    flags.push_back(HS_FLAG_SINGLEMATCH);
+  }
+  count_ = patterns.size();
+  if (patterns.empty()) return;
+  std::vector<const char*> ptrs;
+  std::vector<unsigned> ids;
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    ptrs.push_back(patterns[i].c_str());
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK,
+                       nullptr, &db_, &err) != HS_SUCCESS) {
+    std::string msg = err && err->message ? err->message : "unknown error";
+    hs_free_compile_error(err);
+    throw std::runtime_error("guardrails: " + msg);
+  }
+}
+
+BlockList::~BlockList() { hs_free_database(db_); }
+
+int BlockList::first_match(std::string_view text) const {
+  if (!db_ || text.empty()) return -1;
+  thread_local Scratch scratch;
+  if (hs_alloc_scratch(db_, &scratch.s) != HS_SUCCESS) return -1;
+  int best = -1;
+  hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch.s, on_first, &best);
+  return best;
+}
+
+std::shared_ptr<const BlockList> block_list_for(const config::Config& cfg, const std::string& team_name) {
+  std::vector<std::string> terms = cfg.guardrails.blocked_terms;
+  if (const auto* team = cfg.team(team_name))
+    terms.insert(terms.end(), team->guardrails.blocked_terms.begin(), team->guardrails.blocked_terms.end());
+  if (terms.empty() && cfg.guardrails.blocked_regex.empty()) return nullptr;
+  std::string key;
+  for (const auto& t : terms) key += t + '\x1f';
+  key += '\x1e';
+  for (const auto& r : cfg.guardrails.blocked_regex) key += r + '\x1f';
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const BlockList>> cache;
+  std::lock_guard lock(mu);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  std::shared_ptr<const BlockList> list;
+  try {
+    list = std::make_shared<const BlockList>(terms, cfg.guardrails.blocked_regex);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+  }
+  cache.emplace(key, list);
+  return list;
+}
+
+asio::awaitable<FilterStatus> GuardrailsFilter::on_request(RequestContext& ctx) {
+  const auto& g = ctx.config->guardrails;
+  const std::string& alias = ctx.alias.empty() ? ctx.request.model : ctx.alias;
+  const auto* team = ctx.config->team(ctx.caller.team);
+  bool disabled = g.kill_switch || (team && team->guardrails.disabled) ||
+                  std::find(g.disabled_models.begin(), g.disabled_models.end(), alias) != g.disabled_models.end();
+  if (disabled) {
+    ctx.decisions["guardrails.model_disabled"] = 1;
+    ctx.reply = errors::model_disabled(alias);
+    co_return FilterStatus::Reply;
+  }
+  rules_ = block_list_for(*ctx.config, ctx.caller.team);
+  if (!rules_) co_return FilterStatus::Continue;
+  auto check = [&](std::string_view text) {
+    int rule = rules_->first_match(text);
+    if (rule < 0) return false;
+    ctx.decisions["guardrails.blocked_input"] = 1;
+    ctx.reply = errors::content_blocked("The request matched blocked-content rule #" + std::to_string(rule + 1) + ".");
+    return true;
+  };
+  for (const auto& m : ctx.request.messages) {
+    for (const auto& p : m.content)
+      if (p.type == api::ContentPart::Type::Text && check(p.text)) co_return FilterStatus::Reply;
+    for (const auto& tc : m.tool_calls)
+      if (check(tc.arguments)) co_return FilterStatus::Reply;
+  }
+  co_return FilterStatus::Continue;
+}
+
+void GuardrailsFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
+  if (!rules_ || stopped_) return;
+  std::string_view text;
+  if (ev.type == api::StreamEvent::Type::Content || ev.type == api::StreamEvent::Type::Reasoning) text = ev.text;
+  else if (ev.type == api::StreamEvent::Type::ToolCall) text = ev.tool_call.arguments;
+  else return;
+  // Scan the previous tail plus this chunk, so a term split across chunks is caught.
+  auto& tail = tail_[ev.choice];
+  std::string window = tail;
+  window.append(text);
+  if (rules_->first_match(window) >= 0) {
+    stopped_ = true;
+    ctx.decisions["guardrails.blocked_output"] = 1;
+    api::StreamEvent err;
+    err.type = api::StreamEvent::Type::Error;
+    err.choice = ev.choice;
+    err.error = errors::content_blocked("The answer matched a blocked-content rule.", "response");
+    ev = std::move(err);
+    return;
+  }
+  tail = window.size() > kTail ? window.substr(window.size() - kTail) : window;
+}
+
+}  // namespace warden::policy
