@@ -23,6 +23,24 @@ _DTYPES = {
 }
 
 
+def _e4m3_table():
+    """The 256 values of an OCP e4m3fn byte (no infinities; 0x7f/0xff are NaN)."""
+    vals = []
+    for b in range(256):
+        sign = -1.0 if b & 0x80 else 1.0
+        e, m = (b >> 3) & 0xF, b & 7
+        if e == 0xF and m == 7:
+            vals.append(float("nan"))
+        elif e == 0:
+            vals.append(sign * (m / 8.0) * 2.0 ** -6)
+        else:
+            vals.append(sign * (1 + m / 8.0) * 2.0 ** (e - 7))
+    return torch.tensor(vals, dtype=torch.float64)
+
+
+_E4M3 = _e4m3_table()
+
+
 def read_safetensors(path):
     """Returns {name: tensor} from one .safetensors file (header parsed by hand)."""
     with open(path, "rb") as f:
@@ -35,8 +53,12 @@ def read_safetensors(path):
         if name == "__metadata__":
             continue
         begin, end = info["data_offsets"]
-        dtype = _DTYPES[info["dtype"]]
         buf = bytearray(data[base + begin : base + end])
+        if info["dtype"] == "F8_E4M3":  # torch 1.13 has no float8: decode by table
+            codes = torch.frombuffer(buf, dtype=torch.uint8).long() if buf else torch.empty(0, dtype=torch.long)
+            out[name] = _E4M3[codes].reshape(info["shape"])
+            continue
+        dtype = _DTYPES[info["dtype"]]
         t = torch.frombuffer(buf, dtype=dtype) if buf else torch.empty(0, dtype=dtype)
         out[name] = t.reshape(info["shape"])
     return out
@@ -60,7 +82,18 @@ class Reference:
         with open(os.path.join(model_dir, "config.json")) as f:
             self.cfg = json.load(f)
         self.dtype = dtype
-        self.w = {k: v.to(dtype) for k, v in read_weights(model_dir).items()}
+        raw = read_weights(model_dir)
+        quant = self.cfg.get("quantization_config") or {}
+        if quant.get("quant_method") == "fp8":
+            # DeepSeek-V3 block fp8: w = q * weight_scale_inv[i // br, j // bc].
+            br, bc = quant.get("weight_block_size", [128, 128])
+            for name in [n for n in raw if n.endswith(".weight_scale_inv")]:
+                scale = raw.pop(name).to(torch.float64)
+                wname = name[: -len("_scale_inv")]
+                q = raw[wname].to(torch.float64)
+                full = scale.repeat_interleave(br, 0)[: q.shape[0]].repeat_interleave(bc, 1)[:, : q.shape[1]]
+                raw[wname] = q * full
+        self.w = {k: v.to(dtype) for k, v in raw.items()}
         c = self.cfg
         self.arch = c["architectures"][0]
         self.hidden = c["hidden_size"]

@@ -30,4 +30,9 @@ s.check("DeepSeek-V3 layout: MLA + q LoRA, noaux_tc routing", m, prompt(29, seed
 m = s.model("v2-group-limited", base, config_edit=lambda c: c.update(
     topk_method="group_limited_greedy", n_group=4, topk_group=2, num_experts_per_tok=3))
 s.check("DeepSeek-V2 group_limited_greedy routing", m, prompt(23, seed=18))
+# DeepSeek-V3/R1 checkpoints store Linear weights as block-scaled fp8 (e4m3 + weight_scale_inv);
+# 32 × 16 blocks leave partial blocks at the edges of the 40-row kv_a projection.
+m = s.model("v3-fp8", v3[:-1] + ["f8"], config_edit=lambda c: c["quantization_config"].update(
+    weight_block_size=[32, 16]))
+s.check("DeepSeek-V3 layout, fp8 e4m3 block-scaled weights", m, prompt(21, seed=19), chunks=(None, 4))
 s.finish()

@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: warden model make-tiny --out DIR [--arch qwen2|llama|deepseek-moe|deepseek-v2|deepseek-v3|qwen2-moe]\n"
     "         [--preset bench-100m|r1-distill-qwen-1.5b|r1-distill-llama-8b|deepseek-v2-lite] [--config FILE]\n"
-    "         [--seed S] [--vocab qwen|deepseek|tiny|none] [--dtype bf16|f16|f32] [--shard-kb N]\n"
+    "         [--seed S] [--vocab qwen|deepseek|tiny|none] [--dtype bf16|f16|f32|f8] [--shard-kb N]\n"
     "         [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--head-dim N] [--intermediate N]\n"
     "         [--vocab-size N] [--experts N] [--top-k N] [--shared-experts N] [--moe-intermediate N]\n"
     "         [--first-dense N] [--tie|--untie] [--qwen-tokenizer FILE]\n";
@@ -56,7 +56,8 @@ int make_tiny(const Args& args) {
   if (dtype == "bf16") o.dtype = engine::DType::BF16;
   else if (dtype == "f16") o.dtype = engine::DType::F16;
   else if (dtype == "f32") o.dtype = engine::DType::F32;
-  else throw std::invalid_argument("--dtype must be bf16, f16 or f32");
+  else if (dtype == "f8") o.dtype = engine::DType::F8_E4M3;  // DeepSeek-V3-style block-scaled e4m3
+  else throw std::invalid_argument("--dtype must be bf16, f16, f32 or f8");
   auto opt = [&](const char* name, std::optional<int32_t>& field) {
     if (auto v = a.get(name)) field = to_int(name, *v);
   };

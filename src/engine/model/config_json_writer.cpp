@@ -134,6 +134,14 @@ std::string model_config_to_json(const ModelConfig& c) {
     std::vector<int64_t> only(m.mlp_only_layers.begin(), m.mlp_only_layers.end());
     o.raw("mlp_only_layers", only.size() == 1 ? "[" + int_list(only) + "]" : int_list(only));
   }
+  if (c.fp8.enabled) {
+    JsonObject q;
+    q.str("activation_scheme", "dynamic");
+    q.str("fmt", "e4m3");
+    q.str("quant_method", "fp8");
+    q.raw("weight_block_size", "[" + std::to_string(c.fp8.block_rows) + ", " + std::to_string(c.fp8.block_cols) + "]");
+    o.raw("quantization_config", q.text("  "));
+  }
   o.boolean("tie_word_embeddings", c.tie_word_embeddings);
   o.str("torch_dtype", c.torch_dtype);
   o.str("transformers_version", "4.46.0");

@@ -282,6 +282,24 @@ ModelConfig parse_model_config(std::string_view json, const std::string& source)
       for (auto l : r.int_list("mlp_only_layers")) m.mlp_only_layers.push_back(int32_t(l));
     }
   }
+  element quant;
+  if (!r.obj["quantization_config"].get(quant) && !quant.is_null()) {
+    Reader q{};
+    q.source = source + " quantization_config";
+    if (quant.get(q.obj)) r.fail("quantization_config must be an object");
+    const std::string method = q.string("quant_method", "");
+    if (method != "fp8") r.fail("quantization " + method + " is not supported (fp8 block-scaled only)");
+    if (q.string("fmt", "e4m3") != "e4m3") r.fail("fp8 fmt " + q.string("fmt", "") + " is not supported (e4m3)");
+    c.fp8.enabled = true;
+    simdjson::dom::array block;
+    if (!q.obj["weight_block_size"].get(block)) {
+      int64_t br = 0, bc = 0;
+      if (block.size() != 2 || block.at(0).get(br) || block.at(1).get(bc) || br <= 0 || bc <= 0)
+        r.fail("quantization_config.weight_block_size must be two positive integers");
+      c.fp8.block_rows = int32_t(br);
+      c.fp8.block_cols = int32_t(bc);
+    }
+  }
   if (c.rope_scaling.type == "yarn" && !c.mla.enabled)
     r.fail("rope_scaling yarn is only supported with DeepSeek MLA attention");
   if (c.moe.num_experts > 0) {

@@ -2,6 +2,7 @@
 // tokenizer files of the chosen vocabulary.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -105,17 +106,57 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
                                  fill_random_tensor(seed, name, d, n, scale, offset);
                                }});
   };
-  auto linear = [&](const std::string& name, int64_t out, int64_t in) {
-    add(name, {out, in}, std::sqrt(3.0f / float(in)));
+  const bool fp8 = o.dtype == DType::F8_E4M3;
+  // Tensors that DeepSeek's fp8 checkpoints keep in bf16 (embeddings, norms, router, head).
+  auto add_dense = [&](const std::string& name, std::vector<int64_t> shape, float scale, float offset = 0.0f) {
+    add(name, std::move(shape), scale, offset);
+    if (fp8) specs.back().dtype = DType::BF16;
   };
-  auto norm = [&](const std::string& name) { add(name, {h}, 0.1f, 1.0f); };
+  auto linear = [&](const std::string& name, int64_t out, int64_t in) {
+    const float scale = std::sqrt(3.0f / float(in));
+    if (!fp8) {
+      add(name, {out, in}, scale);
+      return;
+    }
+    // Block-scaled e4m3: q = w / s per block, s = amax / 448, stored as weight_scale_inv.
+    const int64_t br = c.fp8.block_rows, bc = c.fp8.block_cols, sr = (out + br - 1) / br, sc = (in + bc - 1) / bc;
+    auto block_scales = [=, seed = o.seed](std::vector<float>& w) {
+      w.resize(size_t(out * in));
+      fill_random_tensor(seed, name, w.data(), w.size(), scale, 0.0f);
+      std::vector<float> s(size_t(sr * sc), 0.0f);
+      for (int64_t i = 0; i < out; ++i)
+        for (int64_t j = 0; j < in; ++j) {
+          float& m = s[size_t((i / br) * sc + j / bc)];
+          m = std::max(m, std::fabs(w[size_t(i * in + j)]));
+        }
+      for (auto& v : s) v = v > 0.0f ? v / 448.0f : 1.0f;
+      return s;
+    };
+    specs.push_back(TensorSpec{name, DType::F8_E4M3, {out, in}, [=](float* d, size_t) {
+                                 std::vector<float> w;
+                                 const std::vector<float> s = block_scales(w);
+                                 for (int64_t i = 0; i < out; ++i)
+                                   for (int64_t j = 0; j < in; ++j)
+                                     d[i * in + j] = w[size_t(i * in + j)] / s[size_t((i / br) * sc + j / bc)];
+                               }});
+    specs.push_back(TensorSpec{name.substr(0, name.size() - 6) + "weight_scale_inv", DType::F32, {sr, sc},
+                               [=](float* d, size_t n) {
+                                 std::vector<float> w;
+                                 const std::vector<float> s = block_scales(w);
+                                 std::copy_n(s.begin(), n, d);
+                               }});
+  };
+  auto dense_linear = [&](const std::string& name, int64_t out, int64_t in) {
+    add_dense(name, {out, in}, std::sqrt(3.0f / float(in)));
+  };
+  auto norm = [&](const std::string& name) { add_dense(name, {h}, 0.1f, 1.0f); };
   auto mlp = [&](const std::string& gate, const std::string& up, const std::string& down, int64_t inter) {
     linear(gate, inter, h);
     linear(up, inter, h);
     linear(down, h, inter);
   };
 
-  add(names::kEmbed, {c.vocab_size, h}, 1.0f);
+  add_dense(names::kEmbed, {c.vocab_size, h}, 1.0f);
   for (int32_t l = 0; l < c.num_layers; ++l) {
     const std::string p = names::layer(l);
     norm(p + names::kInputNorm);
@@ -124,13 +165,13 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
       const int64_t heads = c.num_heads;
       if (m.q_lora_rank) {
         linear(p + names::attn("q_a_proj"), m.q_lora_rank, h);
-        add(p + names::attn("q_a_layernorm"), {m.q_lora_rank}, 0.1f, 1.0f);
+        add_dense(p + names::attn("q_a_layernorm"), {m.q_lora_rank}, 0.1f, 1.0f);
         linear(p + names::attn("q_b_proj"), heads * m.q_head_dim(), m.q_lora_rank);
       } else {
         linear(p + names::attn("q_proj"), heads * m.q_head_dim(), h);
       }
       linear(p + names::attn("kv_a_proj_with_mqa"), m.kv_lora_rank + m.qk_rope_head_dim, h);
-      add(p + names::attn("kv_a_layernorm"), {m.kv_lora_rank}, 0.1f, 1.0f);
+      add_dense(p + names::attn("kv_a_layernorm"), {m.kv_lora_rank}, 0.1f, 1.0f);
       linear(p + names::attn("kv_b_proj"), heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank);
       linear(p + names::attn("o_proj"), h, heads * m.v_head_dim);
     } else {
@@ -151,8 +192,8 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
       continue;
     }
     const MoeConfig& m = c.moe;
-    linear(p + names::kRouter, m.num_experts, h);
-    if (m.topk_method == "noaux_tc") add(p + names::kRouterBias, {m.num_experts}, 0.1f);
+    dense_linear(p + names::kRouter, m.num_experts, h);
+    if (m.topk_method == "noaux_tc") add_dense(p + names::kRouterBias, {m.num_experts}, 0.1f);
     for (int32_t e = 0; e < m.num_experts; ++e)
       mlp(p + names::expert(e, "gate_proj"), p + names::expert(e, "up_proj"), p + names::expert(e, "down_proj"),
           m.expert_intermediate);
@@ -160,7 +201,7 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
       if (c.family == ModelFamily::Qwen2Moe) {
         mlp(p + names::qwen_shared("gate_proj"), p + names::qwen_shared("up_proj"), p + names::qwen_shared("down_proj"),
             m.shared_intermediate);
-        linear(names::layer(l) + names::kQwenSharedGate, 1, h);
+        dense_linear(names::layer(l) + names::kQwenSharedGate, 1, h);
       } else {
         mlp(p + names::deepseek_shared("gate_proj"), p + names::deepseek_shared("up_proj"),
             p + names::deepseek_shared("down_proj"), m.shared_intermediate);
@@ -168,7 +209,7 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
     }
   }
   norm(names::kFinalNorm);
-  if (!c.tie_word_embeddings) linear(names::kLmHead, c.vocab_size, h);
+  if (!c.tie_word_embeddings) dense_linear(names::kLmHead, c.vocab_size, h);
 
   // Remove weights of an earlier run so a sharded and an unsharded write never mix.
   for (const auto& e : fs::directory_iterator(dir))

@@ -219,6 +219,8 @@ ModelConfig tiny_model_config(const TinyModelOptions& o) {
     }
   }
   c.torch_dtype = o.dtype == DType::F32 ? "float32" : o.dtype == DType::F16 ? "float16" : "bfloat16";
+  if (o.dtype == DType::F8_E4M3) c.fp8.enabled = true;  // block size from --config, else 128 × 128
+  else if (o.config_file.empty()) c.fp8.enabled = false;
   // Round-trip through config.json so what we return is exactly what a loader reads.
   return parse_model_config(model_config_to_json(c), "make-tiny config");
 }

@@ -15,6 +15,7 @@ constexpr Entry kTypes[] = {
     {"F32", DType::F32, 4}, {"F16", DType::F16, 2}, {"BF16", DType::BF16, 2},
     {"I64", DType::I64, 8}, {"I32", DType::I32, 4}, {"I8", DType::I8, 1},
     {"U8", DType::U8, 1},   {"BOOL", DType::Bool, 1}, {"F64", DType::F64, 8},
+    {"F8_E4M3", DType::F8_E4M3, 1},
 };
 }  // namespace
 
@@ -82,6 +83,31 @@ uint16_t f32_to_f16(float f) {
   return sign | uint16_t((abs - 0x38000000u + rounding) >> 13);
 }
 
+float f8e4m3_to_f32(uint8_t b) {
+  const int exp = (b >> 3) & 0xf, mant = b & 7;
+  const float sign = (b & 0x80) ? -1.0f : 1.0f;
+  if (exp == 0xf && mant == 7) return NAN;
+  if (exp == 0) return sign * std::ldexp(float(mant) / 8.0f, -6);
+  return sign * std::ldexp(1.0f + float(mant) / 8.0f, exp - 7);
+}
+
+uint8_t f32_to_f8e4m3(float f) {
+  if (std::isnan(f)) return 0x7f;
+  const uint8_t sign = std::signbit(f) ? 0x80 : 0;
+  const float a = std::fabs(f);
+  // The 127 finite non-negative codes are increasing in value: binary search for the
+  // nearest, ties to the even (mantissa bit 0 clear) code.
+  uint8_t lo = 0, hi = 0x7e;
+  if (a >= f8e4m3_to_f32(hi)) return sign | hi;
+  while (hi - lo > 1) {
+    uint8_t mid = uint8_t((lo + hi) / 2);
+    (f8e4m3_to_f32(mid) <= a ? lo : hi) = mid;
+  }
+  const float dl = a - f8e4m3_to_f32(lo), dh = f8e4m3_to_f32(hi) - a;
+  const uint8_t code = dl < dh ? lo : dh < dl ? hi : ((lo & 1) ? hi : lo);
+  return sign | code;
+}
+
 void convert_to_f32(DType t, const void* src, float* dst, size_t count) {
   const auto* p = static_cast<const uint8_t*>(src);
   switch (t) {
@@ -101,6 +127,9 @@ void convert_to_f32(DType t, const void* src, float* dst, size_t count) {
         std::memcpy(&h, p + 2 * i, 2);
         dst[i] = f16_to_f32(h);
       }
+      return;
+    case DType::F8_E4M3:
+      for (size_t i = 0; i < count; ++i) dst[i] = f8e4m3_to_f32(p[i]);
       return;
     case DType::F64:
       for (size_t i = 0; i < count; ++i) {

@@ -45,8 +45,11 @@ void encode(DType t, const float* src, size_t n, std::vector<uint8_t>& out) {
         std::memcpy(out.data() + 2 * i, &h, 2);
       }
       return;
+    case DType::F8_E4M3:  // values must already be divided by their block scale
+      for (size_t i = 0; i < n; ++i) out[i] = f32_to_f8e4m3(src[i]);
+      return;
     default:
-      throw std::runtime_error("safetensors writer supports F32, BF16 and F16 only");
+      throw std::runtime_error("safetensors writer supports F32, BF16, F16 and F8_E4M3 only");
   }
 }
 

@@ -72,6 +72,15 @@ struct MoeConfig {
   std::vector<int32_t> mlp_only_layers;
 };
 
+// quantization_config {quant_method: fp8, fmt: e4m3, weight_block_size: [r, c]} of
+// DeepSeek-V3/R1 checkpoints: Linear weights stored as F8_E4M3 with a `weight_scale_inv`
+// per r × c block (w = q × scale_inv). The CPU backend dequantises to fp32 on load.
+struct Fp8Quant {
+  bool enabled = false;
+  int32_t block_rows = 128;
+  int32_t block_cols = 128;
+};
+
 struct ModelConfig {
   ModelFamily family = ModelFamily::Qwen2;
   std::string architecture;  // architectures[0]
@@ -96,6 +105,7 @@ struct ModelConfig {
   std::vector<int64_t> eos_token_ids;
   MoeConfig moe;
   MlaConfig mla;
+  Fp8Quant fp8;
 
   // Per-head widths of what the KV cache stores and of the rotated part.
   int32_t k_head_dim() const { return mla.enabled ? mla.q_head_dim() : head_dim; }

@@ -9,7 +9,9 @@
 
 namespace warden::engine {
 
-enum class DType { F32, F16, BF16, I64, I32, I8, U8, Bool, F64 };
+// F8_E4M3 is the OCP "e4m3fn" byte of DeepSeek-V3/R1 checkpoints (no infinities,
+// 0x7f/0xff are NaN, max 448), used with per-block `weight_scale_inv` tensors.
+enum class DType { F32, F16, BF16, I64, I32, I8, U8, Bool, F64, F8_E4M3 };
 
 // Returns false for a dtype string this build does not know.
 bool parse_dtype(std::string_view s, DType& out);
@@ -34,6 +36,9 @@ inline uint16_t f32_to_bf16(float f) {
 
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);  // round-to-nearest-even, overflow → inf
+
+float f8e4m3_to_f32(uint8_t b);
+uint8_t f32_to_f8e4m3(float f);  // round-to-nearest-even, saturating at ±448
 
 // Converts `count` elements of `src` (type `t`, little-endian) to fp32. Only float types.
 void convert_to_f32(DType t, const void* src, float* dst, size_t count);

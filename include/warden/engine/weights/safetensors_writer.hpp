@@ -13,7 +13,7 @@ namespace warden::engine {
 
 struct TensorSpec {
   std::string name;
-  DType dtype = DType::BF16;  // stored type: F32, BF16 or F16
+  DType dtype = DType::BF16;  // stored type: F32, BF16, F16 or F8_E4M3
   std::vector<int64_t> shape;
   std::function<void(float* dst, size_t count)> fill;  // fp32 values, converted on write
 };

@@ -46,7 +46,23 @@ const float* CpuWeights::tensor(const std::string& name, const std::vector<int64
 }
 
 Matrix CpuWeights::matrix(const std::string& name, int32_t rows, int32_t cols) {
-  return Matrix{tensor(name, {rows, cols}), rows, cols};
+  const TensorInfo* t = store_->find(name);
+  if (!t || t->dtype != DType::F8_E4M3) return Matrix{tensor(name, {rows, cols}), rows, cols};
+  // Block-scaled fp8 (DeepSeek-V3/R1): w[i][j] = q[i][j] × scale_inv[i / br][j / bc].
+  store_->require(name, {rows, cols});
+  const Fp8Quant& q = config_.fp8;
+  if (!q.enabled) throw std::runtime_error("tensor " + name + " is F8_E4M3 but config.json has no fp8 quantization_config");
+  const std::string scale_name = name.substr(0, name.size() - std::string("weight").size()) + "weight_scale_inv";
+  const int32_t br = q.block_rows, bc = q.block_cols;
+  const int64_t srows = (rows + br - 1) / br, scols = (cols + bc - 1) / bc;
+  const std::vector<float> scale = store_->load_f32(scale_name, {srows, scols});
+  progress_->advance(t->nbytes);
+  std::vector<float> w(size_t(rows) * size_t(cols));
+  for (int32_t i = 0; i < rows; ++i)
+    for (int32_t j = 0; j < cols; ++j)
+      w[size_t(i) * cols + j] = f8e4m3_to_f32(t->data[size_t(i) * cols + j]) * scale[size_t(i / br) * scols + j / bc];
+  owned_.push_back(std::move(w));
+  return Matrix{owned_.back().data(), rows, cols};
 }
 
 MlpWeights CpuWeights::mlp(const std::string& gate, const std::string& up, const std::string& down, int32_t hidden,

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "unit/engine/weights/temp_dir.hpp"
 #include "warden/engine/backend.hpp"
@@ -77,4 +78,35 @@ TEST_CASE("make-tiny: inconsistent requests fail before writing", "[model][make-
   o.arch = "gpt2";
   CHECK_THROWS_WITH(write_tiny_model(o), Catch::Contains("unknown --arch gpt2"));
   CHECK_FALSE(std::filesystem::exists(dir / "model.safetensors"));
+}
+
+TEST_CASE("make-tiny: fp8 weights are block-scaled e4m3 with bf16 norms, router and head", "[model][make-tiny]") {
+  TempDir dir("tiny-f8");
+  TinyModelOptions o;
+  o.arch = "deepseek-v3";
+  o.vocab = "none";
+  o.vocab_size = 300;
+  o.dtype = DType::F8_E4M3;
+  o.out_dir = dir.str();
+  ModelConfig c = write_tiny_model(o);
+  CHECK(c.fp8.enabled);
+  CHECK(c.fp8.block_rows == 128);
+  WeightStore store(dir.str());
+  CHECK(store.find("model.layers.1.self_attn.kv_b_proj.weight")->dtype == DType::F8_E4M3);
+  const TensorInfo* scale = store.find("model.layers.1.self_attn.kv_b_proj.weight_scale_inv");
+  REQUIRE(scale);
+  CHECK(scale->dtype == DType::F32);
+  CHECK(scale->shape == std::vector<int64_t>{1, 1});
+  CHECK(store.find("model.layers.1.mlp.gate.weight")->dtype == DType::BF16);
+  CHECK(store.find("model.embed_tokens.weight")->dtype == DType::BF16);
+  CHECK(store.find("lm_head.weight")->dtype == DType::BF16);
+  CHECK(make_backend(dir.str(), "cpu")->vocab_size() == 300);
+  // An F8 tensor is unusable without the config's quantization block size.
+  std::string json = model_config_to_json([&] {
+    ModelConfig plain = c;
+    plain.fp8.enabled = false;
+    return plain;
+  }());
+  std::ofstream(dir / "config.json") << json;
+  CHECK_THROWS_WITH(make_backend(dir.str(), "cpu"), Catch::Contains("no fp8 quantization_config"));
 }

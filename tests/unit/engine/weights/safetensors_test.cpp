@@ -2,6 +2,7 @@
 // for the dtype conversions and error paths; the writer and sharded index round-trip.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -91,6 +92,21 @@ TEST_CASE("safetensors: fp32 → bf16/f16 rounding matches IEEE round-to-nearest
   CHECK(f32_to_f16(std::ldexp(1.0f, -24)) == 0x0001);
   CHECK(f32_to_f16(-2.0f) == 0xc000);
   for (uint32_t h = 0; h < 0x7c00; ++h) REQUIRE(f32_to_f16(f16_to_f32(uint16_t(h))) == h);
+}
+
+TEST_CASE("safetensors: fp8 e4m3 bytes decode and encode as OCP e4m3fn", "[weights]") {
+  CHECK(f8e4m3_to_f32(0x38) == 1.0f);     // exponent 7 = bias, mantissa 0
+  CHECK(f8e4m3_to_f32(0xb8) == -1.0f);
+  CHECK(f8e4m3_to_f32(0x7e) == 448.0f);   // the largest finite value
+  CHECK(f8e4m3_to_f32(0x01) == std::ldexp(1.0f, -9));  // smallest subnormal
+  CHECK(f8e4m3_to_f32(0x08) == std::ldexp(1.0f, -6));  // smallest normal
+  CHECK(std::isnan(f8e4m3_to_f32(0x7f)));
+  CHECK(f32_to_f8e4m3(1.0625f) == 0x38);  // tie between 1.0 and 1.125 → even
+  CHECK(f32_to_f8e4m3(1.1875f) == 0x3a);  // tie between 1.125 and 1.25 → even
+  CHECK(f32_to_f8e4m3(1000.0f) == 0x7e);  // saturates
+  CHECK(f32_to_f8e4m3(-3.0f) == 0xc4);    // 1.5 · 2^1: sign, exponent 8, mantissa 4
+  for (int b = 0; b < 256; ++b)
+    if ((b & 0x7f) != 0x7f) REQUIRE(f32_to_f8e4m3(f8e4m3_to_f32(uint8_t(b))) == ((b == 0x80) ? 0x80 : b));
 }
 
 TEST_CASE("safetensors: malformed files fail with the file name and the reason", "[weights]") {
