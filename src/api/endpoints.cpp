@@ -4,12 +4,15 @@
 
 #include <chrono>
 
+#include "warden/api/anthropic/endpoints.hpp"
 #include "warden/api/chat_pipeline.hpp"
 #include "warden/api/json_writer.hpp"
 #include "warden/api/openai/chat_codec.hpp"
 #include "warden/config/config.hpp"
 #include "warden/policy/auth/auth_filter.hpp"
 #include "warden/policy/chain.hpp"
+#include "warden/router/admin.hpp"
+#include "warden/server/admin.hpp"
 
 namespace warden::api {
 
@@ -66,6 +69,8 @@ asio::awaitable<void> list_models(server::Exchange& ex, std::shared_ptr<const co
 void register_endpoints(server::EndpointTable& table) {
   table.add("POST", "/v1/chat/completions", chat_completions);
   table.add("GET", "/v1/models", list_models);
+  anthropic::register_endpoints(table);          // /anthropic/v1/messages (+count_tokens), /v1/messages
+  router::register_admin_endpoints(server::admin_endpoints());  // GET /admin/breakers
 }
 
 }  // namespace warden::api

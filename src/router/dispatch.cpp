@@ -15,6 +15,7 @@
 #include "warden/router/params.hpp"
 #include "warden/router/retry.hpp"
 #include "warden/router/route.hpp"
+#include "warden/telemetry/request_telemetry.hpp"
 
 namespace warden::router {
 
@@ -108,8 +109,10 @@ asio::awaitable<providers::Outcome> dispatch(policy::RequestContext& ctx, provid
       ctx.target = cand.label();
       state->attempts.fetch_add(1, std::memory_order_relaxed);
       AttemptSink attempt_sink(sink);
+      const auto attempt_started = Clock::now();
       out = co_await provider->stream(req, attempt_sink);
       state->release();
+      telemetry::record_attempt(ctx, ctx.target, attempt, attempt_started, out);
 
       if (out.ok) {
         state->breaker.on_success(Clock::now(), breaker_cfg);

@@ -17,7 +17,7 @@ Outcome status(int s, bool retryable = false) {
 }  // namespace
 
 TEST_CASE("only what can succeed is retried", "[router][retry]") {
-  for (int s : {429, 500, 502, 503, 504}) CHECK(classify(status(s)) == Verdict::Retry);
+  for (int s : {429, 500, 502, 503, 504, 529}) CHECK(classify(status(s)) == Verdict::Retry);
   for (int s : {400, 404, 413, 422}) CHECK(classify(status(s)) == Verdict::Stop);
   for (int s : {401, 402, 403}) CHECK(classify(status(s)) == Verdict::NextTarget);
   CHECK(classify(status(0, true)) == Verdict::Retry);        // connect error / timeout before first byte
