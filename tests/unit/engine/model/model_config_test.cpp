@@ -164,6 +164,31 @@ TEST_CASE("model config: DeepSeek-V2-Lite with MLA and yarn", "[model]") {
                     Catch::Contains("yarn is only supported with DeepSeek MLA"));
 }
 
+TEST_CASE("model config: DeepSeek-V3 / R1 (MLA + q LoRA, noaux_tc, fp8)", "[model]") {
+  ModelConfig c = parse_model_config(R"({"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+    "hidden_size": 7168, "intermediate_size": 18432, "moe_intermediate_size": 2048, "num_hidden_layers": 61,
+    "num_nextn_predict_layers": 1, "num_attention_heads": 128, "num_key_value_heads": 128, "n_shared_experts": 1,
+    "n_routed_experts": 256, "num_experts_per_tok": 8, "n_group": 8, "topk_group": 4, "topk_method": "noaux_tc",
+    "scoring_func": "sigmoid", "norm_topk_prob": true, "routed_scaling_factor": 2.5, "first_k_dense_replace": 3,
+    "moe_layer_freq": 1, "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_nope_head_dim": 128,
+    "qk_rope_head_dim": 64, "v_head_dim": 128, "vocab_size": 129280, "rms_norm_eps": 1e-06,
+    "rope_theta": 10000, "max_position_embeddings": 163840, "tie_word_embeddings": false,
+    "rope_scaling": {"beta_fast": 32, "beta_slow": 1, "factor": 40, "mscale": 1.0, "mscale_all_dim": 1.0,
+                     "original_max_position_embeddings": 4096, "type": "yarn"},
+    "quantization_config": {"activation_scheme": "dynamic", "fmt": "e4m3", "quant_method": "fp8",
+                            "weight_block_size": [128, 128]}})");
+  CHECK(c.mla.enabled);
+  CHECK(c.mla.q_lora_rank == 1536);
+  CHECK(c.moe.topk_method == "noaux_tc");
+  CHECK(c.moe.scale_when_normalized);
+  CHECK(c.fp8.enabled);
+  CHECK(c.fp8.block_rows == 128);
+  CHECK_FALSE(c.is_moe_layer(2));
+  CHECK(c.is_moe_layer(3));
+  // DeepSeek-V3: 671B parameters without the multi-token-prediction module.
+  CHECK(c.parameter_count() == Approx(671e9).epsilon(0.01));
+}
+
 TEST_CASE("model config: Qwen2-MoE field names", "[model]") {
   ModelConfig c = parse_model_config(R"({"architectures": ["Qwen2MoeForCausalLM"], "hidden_size": 2048,
     "intermediate_size": 5632, "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 16,
