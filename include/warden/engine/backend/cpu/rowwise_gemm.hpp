@@ -2,7 +2,7 @@
 // y = x · wᵀ (+ bias) where every output element is computed by the same sequence of
 // floating-point operations whatever the number of rows m and wherever the row sits:
 // 8 lane-wise partial sums over k in order, a fixed horizontal-add tree, then the
-// k % 8 tail. Tiles of 2 rows × 4 weight rows only decide which elements are computed
+// k % 8 tail. Tiles of 4 rows × 3 weight rows only decide which elements are computed
 // together, never how. This is what lets the CPU backend put the decode tokens of
 // many sequences into one GEMM (weights read once per step) and stay batch-invariant,
 // which OpenBLAS sgemm is not (its result for a row depends on M).
