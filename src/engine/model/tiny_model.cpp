@@ -228,7 +228,7 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
     fs::copy_file(ds / "tokenizer.json", dir / "tokenizer.json", fs::copy_options::overwrite_existing);
     fs::copy_file(ds / "tokenizer_config.json", dir / "tokenizer_config.json", fs::copy_options::overwrite_existing);
   } else if (o.vocab == "tiny") {
-    write_tiny_tokenizer((dir / "tokenizer.json").string(), c.vocab_size);
+    write_tiny_tokenizer((dir / "tokenizer.json").string(), c.vocab_size, (dir / "tokenizer_config.json").string());
   } else if (o.vocab != "none") {
     throw std::runtime_error("unknown --vocab " + o.vocab + " (qwen, deepseek, tiny, none)");
   }

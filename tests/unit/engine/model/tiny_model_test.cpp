@@ -48,6 +48,7 @@ TEST_CASE("make-tiny: tiny vocabulary, seeds, and tied heads", "[model][make-tin
   o.out_dir = a.str();
   ModelConfig c = write_tiny_model(o);
   Tokenizer tok = Tokenizer::load(a / "tokenizer.json");
+  CHECK(std::filesystem::exists(a / "tokenizer_config.json"));
   CHECK(tok.vocab_size() == 384);
   CHECK(tok.token_id(kR1Bos) == c.bos_token_id);
   CHECK(tok.token_id(kR1Eos) == c.eos_token_ids.at(0));
