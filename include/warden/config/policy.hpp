@@ -112,6 +112,7 @@ struct CacheConfig {
   bool enabled = false;
   int64_t ttl_s = 300;
   int64_t max_entries = 10'000;
+  bool allow_sampling = false;  // also cache requests with temperature > 0 (or unset)
 };
 
 }  // namespace warden::config
