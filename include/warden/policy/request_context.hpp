@@ -45,6 +45,10 @@ struct RequestContext {
   // Set by a filter that answers locally (FilterStatus::Reply).
   std::optional<Error> reply;
   std::vector<std::pair<std::string, std::string>> response_headers;  // added to the answer
+  // Set by a filter that answers locally with SUCCESS (response cache hit) and returns
+  // Continue: the pipeline replays these events through on_event/encode instead of
+  // dispatching upstream. Null = go upstream.
+  std::shared_ptr<const std::vector<api::StreamEvent>> local_answer;
 
   // Filled as the request proceeds; read by telemetry in on_complete.
   std::string target;  // "provider/model" that answered
