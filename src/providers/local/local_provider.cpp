@@ -6,6 +6,7 @@
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -303,9 +304,17 @@ std::shared_ptr<Provider> make_local_provider(const config::ProviderConfig& cfg)
     ec.block_tokens = cfg.kv_cache.block_tokens;
     ec.num_blocks = cfg.kv_cache.num_blocks;
     ec.prefix_caching = cfg.kv_cache.prefix_caching;
+    ec.log = [name = cfg.name](int level, std::string_view msg) {
+      auto lvl = level >= 2 ? spdlog::level::err : level == 1 ? spdlog::level::warn : spdlog::level::info;
+      spdlog::log(lvl, "local provider '{}': {}", name, msg);
+    };
     ce.engine = std::make_shared<engine::Engine>(ec);
+    auto st = ce.engine->stats();
+    spdlog::info("local provider '{}': model {} loaded, {} KV blocks of {} tokens, max_model_len {}", cfg.name,
+                 cfg.model_dir, st.kv_blocks_total, ec.block_tokens, ce.engine->max_model_len());
   } catch (const std::exception& e) {
     ce.load_error = e.what();
+    spdlog::error("local provider '{}': cannot load the engine: {}", cfg.name, ce.load_error);
   }
   auto provider = std::make_shared<LocalProvider>(ce.engine, ce.load_error);
   g_engines.emplace(cfg.name, std::move(ce));
