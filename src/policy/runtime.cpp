@@ -65,13 +65,14 @@ Runtime& Runtime::for_state_dir(const std::string& state_dir) {
 
 Runtime& Runtime::for_config(const config::Config& cfg) {
   // Requests call this per filter; remember the last answer per snapshot to skip the map.
+  // (A freed snapshot's address can be reused, so the state_dir is compared too.)
   thread_local const config::Config* last_cfg = nullptr;
-  thread_local uint64_t last_gen = 0;
+  thread_local std::string last_dir;
   thread_local Runtime* last = nullptr;
-  if (last && last_cfg == &cfg && last_gen == cfg.generation) return *last;
+  if (last && last_cfg == &cfg && last_dir == cfg.state_dir) return *last;
   Runtime& rt = for_state_dir(cfg.state_dir);
   last_cfg = &cfg;
-  last_gen = cfg.generation;
+  last_dir = cfg.state_dir;
   last = &rt;
   return rt;
 }

@@ -1,4 +1,6 @@
 // `dlp:` section: default detector actions and custom regex detectors.
+#include <hs/hs.h>
+
 #include <regex>
 
 #include "sections.hpp"
@@ -28,6 +30,18 @@ void parse_dlp(MapReader& root, Config& cfg) {
           std::regex re(d.regex, std::regex::ECMAScript);
         } catch (const std::regex_error& e) {
           c.ctx().error(c.get("regex")->value_pos, c.field("regex") + ": not a valid regular expression");
+        }
+        // The DLP filter compiles custom detectors with Hyperscan (start-of-match on);
+        // reject here what it would refuse at run time (back-references, huge repeats).
+        hs_database_t* db = nullptr;
+        hs_compile_error_t* err = nullptr;
+        if (hs_compile(d.regex.c_str(), HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
+          c.ctx().error(c.get("regex")->value_pos,
+                        c.field("regex") + ": not supported by the DLP engine (Hyperscan): " +
+                            (err && err->message ? err->message : "unknown error"));
+          hs_free_compile_error(err);
+        } else {
+          hs_free_database(db);
         }
       }
       c.choice("action", d.action,

@@ -55,7 +55,30 @@ size_t partial_placeholder_tail(std::string_view s) {
   return s.size() - lt;
 }
 
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+bool digit_or_upper(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); }
+
 }  // namespace
+
+size_t hold_start(std::string_view t) {
+  // Only the trailing token can still become (part of) a value, plus the digit or capital
+  // groups before it that single spaces join ("4111 1111 ", "DE89 3704"). Ordinary
+  // words go out as soon as the next chunk starts with a space; nothing is ever held
+  // for more than kDlpMaxHoldBack bytes.
+  size_t n = t.size();
+  size_t i = n;
+  while (i > 0 && t[i - 1] == ' ') --i;
+  if (i < n && !(i > 0 && digit_or_upper(t[i - 1]))) return n;
+  while (i > 0) {
+    while (i > 0 && !is_space(t[i - 1])) --i;
+    if (i >= 2 && t[i - 1] == ' ' && digit_or_upper(t[i - 2]) && i < n && digit_or_upper(t[i])) {
+      --i;
+      continue;
+    }
+    break;
+  }
+  return std::max(i, n > kDlpMaxHoldBack ? n - kDlpMaxHoldBack : size_t{0});
+}
 
 std::vector<DlpAction> dlp_actions(const config::Config& cfg, const std::string& team_name, const DlpEngine& engine) {
   const auto* team = cfg.team(team_name);
@@ -164,7 +187,7 @@ std::string DlpFilter::process_output(RequestContext& ctx, Pending& p, std::stri
   if (scan_output_) {
     matches = engine_->scan(p.text);
     if (!final && window) {
-      cut = p.text.size() > kDlpHoldBack ? p.text.size() - kDlpHoldBack : 0;
+      cut = hold_start(p.text);
       // Don't split a match; a match reaching the end may still grow: hold it (bounded).
       for (const auto& m : matches)
         if (m.start < cut && m.end > cut) cut = m.start;
@@ -228,7 +251,9 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
   };
   switch (ev.type) {
     case T::Content: {
-      ev.text = process_output(ctx, content_[ev.choice], ev.text, false, false, &blocked);
+      // A non-stream answer is aggregated from whole upstream bodies: nothing to hold back
+      // (and nothing may be held, the aggregate has no later event to carry it).
+      ev.text = process_output(ctx, content_[ev.choice], ev.text, !ctx.request.stream, false, &blocked);
       ev.raw.clear();
       if (!blocked.empty()) fail();
       break;

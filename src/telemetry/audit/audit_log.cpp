@@ -291,6 +291,8 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
     }
     f += '}';
     out += next_line(f);
+    // Rotation happens between records, so a file never ends mid-chain-step.
+    if (max_bytes_ > 0 && size_ + static_cast<int64_t>(out.size()) >= max_bytes_) write_out(out);
     if (++since_checkpoint_ >= checkpoint_every_) {
       since_checkpoint_ = 0;
       std::string c = ",\"time\":\"" + now_rfc3339() + "\",\"type\":\"checkpoint\",\"records\":" +
@@ -299,7 +301,12 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
       out += next_line(c);
     }
   }
-  // One write per batch: O_APPEND keeps lines whole even if another process appends.
+  write_out(out);
+  if (fsync_mode_ == "always" || fsync_mode_ == "batch") ::fdatasync(fd_);
+}
+
+void AuditLog::write_out(std::string& out) {
+  // One write per group of lines: O_APPEND keeps lines whole.
   size_t off = 0;
   while (off < out.size()) {
     ssize_t n = ::write(fd_, out.data() + off, out.size() - off);
@@ -311,7 +318,7 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
     off += static_cast<size_t>(n);
   }
   size_ += static_cast<int64_t>(off);
-  if (fsync_mode_ == "always" || fsync_mode_ == "batch") ::fdatasync(fd_);
+  out.clear();
   maybe_rotate();
 }
 

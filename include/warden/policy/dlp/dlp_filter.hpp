@@ -17,9 +17,11 @@ namespace warden::policy {
 
 enum class DlpAction { Allow, Log, Redact, Block };
 
-// Bytes of streamed text kept back at most while waiting for a possible match to finish.
-inline constexpr size_t kDlpHoldBack = 64;
+// Streamed text kept back at most while waiting for a possible match to finish.
 inline constexpr size_t kDlpMaxHoldBack = 1024;
+
+// Where the held-back tail of streamed text starts (see the .cpp for the rule).
+size_t hold_start(std::string_view text);
 
 // The action for each detector of `engine` for `team` (team map, then dlp.defaults, then
 // the custom detector's own action; `secrets` covers the secret detectors).

@@ -58,6 +58,7 @@ class AuditLog {
  private:
   void run();
   void write_batch(std::vector<AuditEvent>& batch);
+  void write_out(std::string& out);
   void open_file();
   void maybe_rotate();
   std::string next_line(const std::string& body);
