@@ -302,6 +302,8 @@ void scan_numeric(std::string_view t, const std::vector<int>& ids, std::vector<D
       }
     }
     const size_t run_end = g.back().end;
+    size_t run_digits = 0;
+    for (const auto& x : g) run_digits += x.end - x.start;
     // Printed cards are one block, or 4-4-4-4 (13/16/19 digits: 4-4-4-1, 4-4-4-4-3) or
     // 4-6-5 / 4-6-4 (Amex, Diners); anything else (e.g. 4-4-4-4-2) is some other number.
     auto card_groups_ok = [&](size_t a, size_t k, int digits) {
@@ -315,7 +317,8 @@ void scan_numeric(std::string_view t, const std::vector<int>& ids, std::vector<D
     auto word_before = [&](size_t s) { return s > 0 && is_word(t[s - 1]); };
     auto word_after = [&](size_t e) { return e < n && is_word(t[e]); };
     auto len = [&](size_t k) { return g[k].end - g[k].start; };
-    for (size_t a = 0; a < g.size(); ++a) {
+    // Every digit-shaped detector needs at least 4 digits (1.1.1.1); IBAN is checked below.
+    for (size_t a = 0; run_digits >= 4 && a < g.size(); ++a) {
       size_t s = g[a].start;
       // A window may not start right after a '.'-joined group (1.2.3.4.5) or inside a word.
       bool starts_clean = !word_before(s) && !(s > 0 && t[s - 1] == '.');
@@ -401,7 +404,14 @@ struct ScratchHolder {
 
 hs_scratch_t* scratch_for(const hs_database_t* db) {
   thread_local ScratchHolder holder;
+  // hs_alloc_scratch costs microseconds even when nothing grows: only call it for a
+  // database this thread has not prepared its scratch for yet.
+  thread_local std::vector<const hs_database_t*> prepared;
+  for (auto* p : prepared)
+    if (p == db) return holder.scratch;
   if (hs_alloc_scratch(db, &holder.scratch) != HS_SUCCESS) return nullptr;
+  if (prepared.size() >= 64) prepared.clear();  // old snapshots' databases
+  prepared.push_back(db);
   return holder.scratch;
 }
 
