@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -328,4 +329,32 @@ TEST_CASE("a request cancelled right after submit ends with cancelled and leaves
   CHECK(e.stats().kv_blocks_used == 0);
   CHECK(e.stats().running == 0);
   CHECK(e.stats().waiting == 0);
+}
+
+TEST_CASE("warden generate --raw streams the greedy text of the engine", "[engine][engine_facade]") {
+  // The CLI (a real process) against an in-process engine on the same model and prompt.
+  const std::string text = "The quick brown fox";
+  auto tok = std::make_shared<const Tokenizer>(Tokenizer::load(tiny_model_dir() + "/tokenizer.json"));
+  Engine e(tiny_config());
+  GenerationRequest r;
+  r.prompt_tokens = e.tokenizer()->encode_with_special_tokens(text);
+  r.sampling.temperature = 0;
+  r.sampling.max_tokens = 12;
+  auto res = e.generate(r);
+  std::vector<int32_t> ids = res.output_tokens;
+  auto eos = e.eos_token_ids();
+  if (!ids.empty() && std::find(eos.begin(), eos.end(), ids.back()) != eos.end()) ids.pop_back();
+  const std::string expected = tok->decode(ids) + "\n";
+  REQUIRE(expected.size() > 1);
+
+  std::string cmd = std::string(WARDEN_BINARY) + " generate --model '" + tiny_model_dir() +
+                    "' --raw --quiet --temperature 0 --max-tokens 12 --device cpu --prompt '" + text + "'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int rc = ::pclose(p);
+  CHECK(rc == 0);
+  CHECK(out == expected);
 }
