@@ -184,8 +184,8 @@ TEST_CASE("the youngest running sequence is preempted first and requeued at the 
   h.runner.execute(p);
   h.sched.commit(p);
   for (auto* s : {&a, &b, &c}) s->tokens.push_back(1);
-  // c needs no new block for its 8th token, but a and b need a 3rd block each: the pool is
-  // full, so the youngest (c) is preempted, and then... only one block frees per victim.
+  // c needs no new block for its 8th token, but a and b need a 3rd block each and the pool
+  // is full: the youngest (c) is preempted, which frees the two blocks a and b need.
   auto p2 = h.sched.schedule();
   REQUIRE(p2.preempted.size() >= 1);
   CHECK(p2.preempted[0] == 3);
