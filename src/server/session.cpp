@@ -217,8 +217,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   template <class Initiate>
   asio::awaitable<bool> guarded_write(Initiate&& initiate) {
     if (client_gone_) co_return false;
-    auto limit = state_.store->current()->server.limits.idle_timeout_ms;
-    write_timer_.expires_after(milliseconds(limit));
+    write_timer_.expires_after(milliseconds(write_timeout_ms_));
     write_timer_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
       if (ec) return;
       if (auto s = weak.lock()) {
@@ -236,6 +235,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   asio::awaitable<void> serve() {
+    write_timeout_ms_ = state_.store->current()->server.limits.idle_timeout_ms;
     if constexpr (kTls) {
       tcp_layer().expires_after(milliseconds(state_.store->current()->server.limits.header_timeout_ms));
       auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
@@ -247,6 +247,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (state_.draining.load(std::memory_order_relaxed)) break;
       auto cfg = state_.store->current();
       const auto& lim = cfg->server.limits;
+      write_timeout_ms_ = lim.idle_timeout_ms;
       if (buffer_.size() == 0) {
         // Waiting for the next request: the first gets header_timeout, later ones idle_timeout.
         tcp_layer().expires_after(milliseconds(first ? lim.header_timeout_ms : lim.idle_timeout_ms));
@@ -525,6 +526,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool handler_done_ = true;
   bool watcher_done_ = true;
   bool lingering_ = false;
+  int64_t write_timeout_ms_ = 60'000;  // from the pinned config: a client must read at least this often
 };
 
 }  // namespace
