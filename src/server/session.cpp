@@ -360,7 +360,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (path == "/healthz") {
       if (get_like) co_await ex.respond(200, "application/json", R"({"status":"ok"})");
       else co_await method_not_allowed(ex);
-    } else if (admin && !admin_authorized(ex, *cfg)) {
+    } else if (admin && !(get_like && (path == "/ui" || path == "/ui/")) && !admin_authorized(ex, *cfg)) {
+      // /ui is the dashboard's static page (no data); it asks for the token itself.
       ex.access_log().error_code = "invalid_admin_token";
       ex.add_header("www-authenticate", "Bearer");
       co_await ex.respond(401, "application/json",
