@@ -77,7 +77,7 @@ asio::awaitable<providers::Outcome> dispatch(policy::RequestContext& ctx, provid
   const int max_attempts = std::max(1, retries.max_attempts);
 
   std::optional<providers::Outcome> last;
-  int skipped_open = 0, skipped_busy = 0;
+  int skipped_open = 0, skipped_busy = 0, unbuildable = 0;
   bool deadline_hit = false;
 
   for (const Candidate& cand : plan.candidates) {
@@ -86,7 +86,10 @@ asio::awaitable<providers::Outcome> dispatch(policy::RequestContext& ctx, provid
       break;
     }
     auto provider = providers::provider_for(ctx.config, cand.target->provider);
-    if (!provider) continue;  // validated config makes this a provider that failed to build
+    if (!provider) {  // validated config makes this a provider that failed to build (bad base_url, engine load)
+      ++unbuildable;
+      continue;
+    }
     auto state = target_state(cand.provider, *cand.target);
 
     api::ChatRequest req = ctx.request;
@@ -148,7 +151,10 @@ asio::awaitable<providers::Outcome> dispatch(policy::RequestContext& ctx, provid
   }
   if (last) co_return *last;
   out = providers::Outcome{};
-  if (skipped_busy && !skipped_open) {
+  if (unbuildable && !skipped_open && !skipped_busy) {
+    out.error = Error{502, "provider_unavailable", "No provider of '" + plan.alias + "' could be started",
+                      "server_error", ""};
+  } else if (skipped_busy && !skipped_open) {
     out.error = Error{429, "target_busy", "Every target of '" + plan.alias + "' is at its concurrency limit",
                       "rate_limit_error", ""};
   } else {

@@ -112,6 +112,7 @@ class AnthropicProvider final : public Provider {
     std::vector<api::SseEvent> pending;
     bool payload = false;   // a data event other than ping arrived
     bool content = false;   // an answer event went to the sink
+    std::optional<api::StreamEvent> held_start;
     auto deadline = first_byte;
     std::string buf;
     Outcome o;
@@ -152,7 +153,21 @@ class AnthropicProvider final : public Provider {
             o.error = ev.error;
             co_return o;
           }
-          if (ev.type != api::StreamEvent::Type::KeepAlive && ev.type != api::StreamEvent::Type::Start) content = true;
+          if (ev.type == api::StreamEvent::Type::Start) {
+            // Held until the first answer event: message_start alone would commit the caller's
+            // stream, and an overloaded error right after it must stay retryable.
+            held_start = std::move(ev);
+            continue;
+          }
+          if (ev.type != api::StreamEvent::Type::KeepAlive) content = true;
+          if (held_start) {
+            api::StreamEvent start = std::move(*held_start);
+            held_start.reset();
+            if (!co_await sink.emit(std::move(start))) {
+              o.error = Error{499, "client_closed_request", "The client closed the connection.", "", ""};
+              co_return o;
+            }
+          }
           bool is_error = ev.type == api::StreamEvent::Type::Error;
           Error err = ev.error;
           if (!co_await sink.emit(std::move(ev))) {
