@@ -1,0 +1,106 @@
+#pragma once
+// Usage ledger: one SQLite row per request in state_dir/usage.db (WAL). The request path
+// only appends to an in-memory queue (one short mutex hold); a background thread writes
+// the rows in batches, one transaction per batch, so no I/O thread ever waits on disk.
+// The queue is bounded: when the disk cannot keep up, rows are dropped and counted
+// (warden_usage_ledger_dropped_total) rather than growing memory without limit.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "warden/common/result.hpp"
+
+namespace warden::telemetry {
+
+struct UsageRow {
+  int64_t ts_ms = 0;  // unix time of completion, milliseconds
+  std::string request_id;
+  std::string key_id;
+  std::string team;
+  std::string alias;
+  std::string target;  // "provider/model" that answered; empty when none did
+  int64_t prompt_tokens = 0;  // includes cache hits (OpenAI convention)
+  int64_t cache_hit_tokens = 0;
+  int64_t completion_tokens = 0;  // includes reasoning
+  int64_t reasoning_tokens = 0;
+  double cost_usd = 0;
+  double latency_ms = 0;
+  double ttft_ms = -1;  // -1: no token was produced
+  int status = 0;
+  std::string error_code;
+  bool cache_hit = false;
+  bool stream = false;
+};
+
+std::string usage_db_path(const std::string& state_dir);
+
+class UsageLedger {
+ public:
+  // Creates state_dir if needed and opens (or creates) usage.db. Error when it cannot.
+  static Result<std::unique_ptr<UsageLedger>> open(const std::string& state_dir, size_t max_queue = 65536);
+  ~UsageLedger();  // writes what is queued, then stops the writer
+  UsageLedger(const UsageLedger&) = delete;
+  UsageLedger& operator=(const UsageLedger&) = delete;
+
+  // Never blocks on disk. False when the row was dropped (queue full or ledger stopping).
+  bool append(UsageRow row);
+  // Blocks until every row appended before the call is committed (tests, shutdown, reports).
+  void flush();
+  uint64_t written() const;
+  uint64_t dropped() const;
+
+ private:
+  UsageLedger(void* db, size_t max_queue);
+  void run();
+
+  void* db_;  // sqlite3*
+  size_t max_queue_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable flushed_;
+  std::deque<UsageRow> queue_;
+  uint64_t appended_ = 0;
+  uint64_t written_ = 0;
+  uint64_t dropped_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// ---- reports (CLI `warden usage report` and GET /admin/usage) --------------------------
+
+enum class UsageGroupBy { Team, Key, Model, Alias };
+std::optional<UsageGroupBy> parse_group_by(std::string_view s);
+const char* group_by_name(UsageGroupBy by);  // "team" | "key" | "model" | "alias"
+
+struct UsageGroup {
+  std::string name;  // team / key id / provider-model / alias
+  int64_t requests = 0;
+  int64_t errors = 0;  // status >= 400
+  int64_t prompt_tokens = 0;
+  int64_t cache_hit_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t reasoning_tokens = 0;
+  double cost_usd = 0;
+};
+
+// Rows with from_ms <= ts_ms < to_ms, grouped and sorted by name. A missing database is
+// an empty report (nothing recorded yet), not an error.
+Result<std::vector<UsageGroup>> usage_report(const std::string& state_dir, UsageGroupBy by, int64_t from_ms,
+                                             int64_t to_ms);
+
+// "2026-11-23" (that day's start; as a --to bound, the next day's start: whole days are
+// inclusive), "2026-11-23T10:00:00Z" (exact), or unix milliseconds. UTC. nullopt: invalid.
+std::optional<int64_t> parse_report_time(std::string_view s, bool upper_bound);
+
+std::string usage_report_json(const std::vector<UsageGroup>& groups, UsageGroupBy by);
+std::string usage_report_csv(const std::vector<UsageGroup>& groups, UsageGroupBy by);
+std::string usage_report_table(const std::vector<UsageGroup>& groups, UsageGroupBy by);
+
+}  // namespace warden::telemetry

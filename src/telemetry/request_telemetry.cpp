@@ -1,0 +1,382 @@
+// Per-request telemetry: metrics, the usage ledger row and spans, from RequestContext.
+#include "warden/telemetry/request_telemetry.hpp"
+
+#include <random>
+#include <unordered_map>
+
+#include "warden/config/config.hpp"
+#include "warden/policy/request_context.hpp"
+#include "warden/providers/provider.hpp"
+#include "warden/telemetry/events.hpp"
+#include "warden/telemetry/metrics/registry.hpp"
+#include "warden/telemetry/telemetry.hpp"
+#include "warden/telemetry/tracing/otlp_exporter.hpp"
+#include "warden/telemetry/tracing/span.hpp"
+#include "warden/telemetry/usage/usage_ledger.hpp"
+
+namespace warden::telemetry {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::string_view provider_of(std::string_view target) {
+  const auto slash = target.find('/');
+  return slash == std::string_view::npos ? target : target.substr(0, slash);
+}
+std::string_view model_of(std::string_view target) {
+  const auto slash = target.find('/');
+  return slash == std::string_view::npos ? std::string_view{} : target.substr(slash + 1);
+}
+
+// The caller picks the alias text; only configured aliases become label values so a
+// client cannot grow the series set without bound.
+std::string alias_label(const policy::RequestContext& ctx) {
+  if (ctx.alias.empty()) return "";
+  if (ctx.config && ctx.config->models.count(ctx.alias)) return ctx.alias;
+  return "(unknown)";
+}
+
+// Series touched by every request with the same (alias, team, target, status): looked up
+// once per thread, then only relaxed atomics.
+struct RequestCells {
+  Counter* requests;
+  Histogram* duration;
+  Histogram* ttft;
+  Counter* tokens_prompt;
+  Counter* tokens_completion;
+  Counter* tokens_cache_hit;
+  Counter* tokens_reasoning;
+  Counter* cost;
+  Histogram* genai_tokens_input;
+  Histogram* genai_tokens_output;
+  Histogram* genai_duration;
+  Histogram* genai_ttfc;
+};
+
+RequestCells* cells_for(const std::string& alias, const std::string& team, const std::string& target, int status,
+                        std::string_view error_code) {
+  thread_local std::unordered_map<std::string, std::unique_ptr<RequestCells>> cache;
+  std::string key = alias;
+  key += '\x1f';
+  key += team;
+  key += '\x1f';
+  key += target;
+  key += '\x1f';
+  key += std::to_string(status);
+  key += '\x1f';
+  key += error_code;
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second.get();
+
+  Registry& r = Registry::global();
+  auto c = std::make_unique<RequestCells>();
+  const std::string status_s = std::to_string(status);
+  const Labels base = {{"alias", alias}, {"team", team}, {"target", target}};
+  Labels with_status = base;
+  with_status.emplace_back("status", status_s);
+  c->requests = &r.counter("warden_requests_total", "Chat requests completed, by alias, team, target and HTTP status.",
+                           with_status);
+  c->duration = &r.histogram("warden_request_duration_seconds", "Chat request latency (receipt to last byte).",
+                             {{"alias", alias}, {"target", target}});
+  c->ttft = &r.histogram("warden_time_to_first_token_seconds", "Receipt to the first answer token.",
+                         {{"alias", alias}, {"target", target}});
+  auto tok = [&](const char* type) {
+    Labels l = base;
+    l.emplace_back("type", type);
+    return &r.counter("warden_tokens_total", "Tokens by type: prompt (incl. cache hits), completion (incl. reasoning), "
+                                             "cache_hit, reasoning.", l);
+  };
+  c->tokens_prompt = tok("prompt");
+  c->tokens_completion = tok("completion");
+  c->tokens_cache_hit = tok("cache_hit");
+  c->tokens_reasoning = tok("reasoning");
+  c->cost = &r.counter("warden_cost_usd_total", "Cost of answered requests in USD (model price table).", base);
+
+  // OTel GenAI client metrics (wire-formats.md §5); exported with '.' → '_'.
+  const std::string provider(provider_of(target));
+  const std::string model(model_of(target));
+  Labels g = {{"gen_ai.operation.name", "chat"}, {"gen_ai.provider.name", provider}, {"gen_ai.request.model", alias},
+              {"gen_ai.response.model", model}};
+  Labels gi = g, go = g;
+  gi.emplace_back("gen_ai.token.type", "input");
+  go.emplace_back("gen_ai.token.type", "output");
+  c->genai_tokens_input =
+      &r.histogram("gen_ai.client.token.usage", "Tokens used per operation.", gi, token_buckets());
+  c->genai_tokens_output =
+      &r.histogram("gen_ai.client.token.usage", "Tokens used per operation.", go, token_buckets());
+  Labels gd = g;
+  if (!error_code.empty()) gd.emplace_back("error.type", std::string(error_code));
+  c->genai_duration = &r.histogram("gen_ai.client.operation.duration", "GenAI operation duration (s).", gd);
+  c->genai_ttfc = &r.histogram("gen_ai.client.operation.time_to_first_chunk",
+                               "Time to the first chunk of a GenAI answer (s).", g);
+  return cache.emplace(std::move(key), std::move(c)).first->second.get();
+}
+
+void count_decisions(const policy::RequestContext& ctx) {
+  Registry& r = Registry::global();
+  for (const auto& [decision, n] : ctx.decisions) {
+    if (n <= 0) continue;
+    // "dlp.<type>.<action>" → hits by detector type and action.
+    if (decision.rfind("dlp.", 0) == 0) {
+      const auto dot = decision.rfind('.');
+      if (dot > 4) {
+        r.counter("warden_dlp_hits_total", "DLP detector matches, by detector type and action.",
+                  {{"type", decision.substr(4, dot - 4)}, {"action", decision.substr(dot + 1)}})
+            .inc(static_cast<double>(n));
+      }
+    } else if (decision.rfind("guardrails.", 0) == 0) {
+      r.counter("warden_guardrail_blocks_total", "Requests or answers stopped by guardrails, by rule kind.",
+                {{"rule", decision.substr(11)}})
+          .inc(static_cast<double>(n));
+    }
+    r.counter("warden_policy_decisions_total", "Policy decisions taken, by decision name.", {{"decision", decision}})
+        .inc(static_cast<double>(n));
+  }
+}
+
+void count_rejection(std::string_view error_code, const std::string& team) {
+  const char* reason = nullptr;
+  if (error_code == "rate_limit_exceeded") reason = "rate_limit";
+  else if (error_code == "budget_exceeded") reason = "budget";
+  else if (error_code == "concurrency_limit_exceeded") reason = "concurrency";
+  if (!reason) return;
+  Registry::global()
+      .counter("warden_rejections_total", "Requests refused by rate limits and budgets.", {{"reason", reason}, {"team", team}})
+      .inc();
+}
+
+int64_t unix_ns_of(SteadyClock::time_point t, SteadyClock::time_point steady_now,
+                   std::chrono::system_clock::time_point sys_now) {
+  const auto sys = sys_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(steady_now - t);
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
+}
+
+// The request's trace context, kept in the traceparent response header begin_request set.
+std::optional<TraceParent> own_traceparent(const policy::RequestContext& ctx) {
+  for (const auto& [k, v] : ctx.response_headers)
+    if (k == "traceparent") return parse_traceparent(v);
+  return std::nullopt;
+}
+
+std::string parent_span_of(const policy::RequestContext& ctx) {
+  auto it = ctx.headers.find("traceparent");
+  if (it == ctx.headers.end()) return "";
+  auto tp = parse_traceparent(it->second);
+  return tp ? tp->span_id : "";
+}
+
+bool cache_hit_of(const policy::RequestContext& ctx) {
+  for (const auto& [k, v] : ctx.response_headers)
+    if (k == "x-warden-cache") return v == "hit";
+  return false;
+}
+
+}  // namespace
+
+void begin_request(policy::RequestContext& ctx) {
+  Runtime* rt = current_runtime();
+  if (!rt || !rt->exporter()) return;
+  TraceParent own;
+  std::optional<TraceParent> parent;
+  if (auto it = ctx.headers.find("traceparent"); it != ctx.headers.end()) parent = parse_traceparent(it->second);
+  if (parent) {
+    own.trace_id = parent->trace_id;
+    own.sampled = parent->sampled;  // parent-based sampling: the caller decided
+  } else {
+    own.trace_id = new_trace_id();
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    own.sampled = rt->sample_ratio() >= 1.0 ||
+                  std::uniform_real_distribution<double>(0.0, 1.0)(rng) < rt->sample_ratio();
+  }
+  own.span_id = new_span_id();
+  ctx.response_headers.emplace_back("traceparent", format_traceparent(own));
+}
+
+void record_request(const policy::RequestContext& ctx, std::string_view error_code) {
+  const auto steady_now = SteadyClock::now();
+  const auto sys_now = std::chrono::system_clock::now();
+  const double seconds = std::chrono::duration<double>(steady_now - ctx.started).count();
+  const double ttft = ctx.first_token_at ? std::chrono::duration<double>(*ctx.first_token_at - ctx.started).count() : -1;
+  const std::string alias = alias_label(ctx);
+  const std::string& team = ctx.caller.team;
+
+  RequestCells* c = cells_for(alias, team, ctx.target, ctx.status, error_code);
+  c->requests->inc();
+  c->duration->observe(seconds);
+  c->genai_duration->observe(seconds);
+  if (ttft >= 0) {
+    c->ttft->observe(ttft);
+    c->genai_ttfc->observe(ttft);
+  }
+  if (ctx.usage.present) {
+    c->tokens_prompt->inc(static_cast<double>(ctx.usage.prompt_tokens));
+    c->tokens_completion->inc(static_cast<double>(ctx.usage.completion_tokens));
+    c->tokens_cache_hit->inc(static_cast<double>(ctx.usage.cache_hit_tokens));
+    c->tokens_reasoning->inc(static_cast<double>(ctx.usage.reasoning_tokens));
+    c->genai_tokens_input->observe(static_cast<double>(ctx.usage.prompt_tokens));
+    c->genai_tokens_output->observe(static_cast<double>(ctx.usage.completion_tokens));
+  }
+  if (ctx.cost_usd > 0) c->cost->inc(ctx.cost_usd);
+  if (!ctx.decisions.empty()) count_decisions(ctx);
+  if (!error_code.empty()) count_rejection(error_code, team);
+
+  Runtime* rt = current_runtime();
+  if (!rt) return;
+  if (UsageLedger* ledger = rt->ledger()) {
+    UsageRow row;
+    row.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(sys_now.time_since_epoch()).count();
+    row.request_id = ctx.request_id;
+    row.key_id = ctx.caller.key_id;
+    row.team = team;
+    row.alias = alias;
+    row.target = ctx.target;
+    if (ctx.usage.present) {
+      row.prompt_tokens = ctx.usage.prompt_tokens;
+      row.cache_hit_tokens = ctx.usage.cache_hit_tokens;
+      row.completion_tokens = ctx.usage.completion_tokens;
+      row.reasoning_tokens = ctx.usage.reasoning_tokens;
+    }
+    row.cost_usd = ctx.cost_usd;
+    row.latency_ms = seconds * 1000.0;
+    row.ttft_ms = ttft >= 0 ? ttft * 1000.0 : -1;
+    row.status = ctx.status;
+    row.error_code = std::string(error_code);
+    row.cache_hit = cache_hit_of(ctx);
+    row.stream = ctx.request.stream;
+    ledger->append(std::move(row));
+  }
+  if (OtlpExporter* exporter = rt->exporter()) {
+    auto own = own_traceparent(ctx);
+    if (!own || !own->sampled) return;
+    Span s;
+    s.trace_id = own->trace_id;
+    s.span_id = own->span_id;
+    s.parent_span_id = parent_span_of(ctx);
+    s.name = "chat " + ctx.request.model;
+    s.kind = SpanKind::Server;
+    s.start_unix_ns = unix_ns_of(ctx.started, steady_now, sys_now);
+    s.end_unix_ns = unix_ns_of(steady_now, steady_now, sys_now);
+    auto& a = s.attributes;
+    a.emplace_back("gen_ai.operation.name", std::string("chat"));
+    a.emplace_back("gen_ai.request.model", ctx.request.model);
+    if (!ctx.target.empty()) {
+      a.emplace_back("gen_ai.provider.name", std::string(provider_of(ctx.target)));
+      a.emplace_back("gen_ai.response.model", std::string(model_of(ctx.target)));
+    }
+    a.emplace_back("gen_ai.request.stream", ctx.request.stream);
+    if (ctx.request.max_tokens) a.emplace_back("gen_ai.request.max_tokens", static_cast<int64_t>(*ctx.request.max_tokens));
+    if (ctx.request.temperature) a.emplace_back("gen_ai.request.temperature", *ctx.request.temperature);
+    if (ctx.request.top_p) a.emplace_back("gen_ai.request.top_p", *ctx.request.top_p);
+    if (!ctx.finish_reason.empty())
+      a.emplace_back("gen_ai.response.finish_reasons", std::vector<std::string>{ctx.finish_reason});
+    if (ctx.usage.present) {
+      a.emplace_back("gen_ai.usage.input_tokens", ctx.usage.prompt_tokens);
+      a.emplace_back("gen_ai.usage.output_tokens", ctx.usage.completion_tokens);
+      a.emplace_back("gen_ai.usage.cache_read.input_tokens", ctx.usage.cache_hit_tokens);
+      a.emplace_back("gen_ai.usage.reasoning.output_tokens", ctx.usage.reasoning_tokens);
+    }
+    a.emplace_back("http.response.status_code", static_cast<int64_t>(ctx.status));
+    a.emplace_back("warden.request_id", ctx.request_id);
+    if (!team.empty()) a.emplace_back("warden.team", team);
+    if (ctx.attempts) a.emplace_back("warden.attempts", static_cast<int64_t>(ctx.attempts));
+    if (ctx.cost_usd > 0) a.emplace_back("warden.cost_usd", ctx.cost_usd);
+    if (!error_code.empty()) {
+      a.emplace_back("error.type", std::string(error_code));
+      s.status = SpanStatus::Error;
+    }
+    exporter->submit(std::move(s));
+  }
+}
+
+void record_attempt(const policy::RequestContext& ctx, std::string_view target, int attempt,
+                    std::chrono::steady_clock::time_point started, const providers::Outcome& out) {
+  Registry& r = Registry::global();
+  const std::string t(target);
+  r.counter("warden_upstream_attempts_total", "Upstream attempts, by target and result.",
+            {{"target", t}, {"result", out.ok ? "ok" : "error"}})
+      .inc();
+  if (attempt > 1) r.counter("warden_retries_total", "Retries of the same target.", {{"target", t}}).inc();
+  else if (ctx.attempts > 1)
+    r.counter("warden_fallbacks_total", "Attempts moved to another target after a failure, by alias and target.",
+              {{"alias", alias_label(ctx)}, {"target", t}})
+        .inc();
+  if (!out.ok) {
+    r.counter("warden_upstream_errors_total", "Failed upstream attempts, by target, error code and upstream status.",
+              {{"target", t}, {"code", out.error.code}, {"status", std::to_string(out.upstream_status)}})
+        .inc();
+  }
+
+  Runtime* rt = current_runtime();
+  if (!rt || !rt->exporter()) return;
+  auto own = own_traceparent(ctx);
+  if (!own || !own->sampled) return;
+  const auto steady_now = SteadyClock::now();
+  const auto sys_now = std::chrono::system_clock::now();
+  Span s;
+  s.trace_id = own->trace_id;
+  s.span_id = new_span_id();
+  s.parent_span_id = own->span_id;
+  const std::string model(model_of(target));
+  s.name = "chat " + model;
+  s.kind = SpanKind::Client;
+  s.start_unix_ns = unix_ns_of(started, steady_now, sys_now);
+  s.end_unix_ns = unix_ns_of(steady_now, steady_now, sys_now);
+  auto& a = s.attributes;
+  a.emplace_back("gen_ai.operation.name", std::string("chat"));
+  a.emplace_back("gen_ai.provider.name", std::string(provider_of(target)));
+  a.emplace_back("gen_ai.request.model", model);
+  if (!out.response_model.empty()) a.emplace_back("gen_ai.response.model", out.response_model);
+  if (!out.finish_reason.empty())
+    a.emplace_back("gen_ai.response.finish_reasons", std::vector<std::string>{out.finish_reason});
+  if (out.usage.present) {
+    a.emplace_back("gen_ai.usage.input_tokens", out.usage.prompt_tokens);
+    a.emplace_back("gen_ai.usage.output_tokens", out.usage.completion_tokens);
+    a.emplace_back("gen_ai.usage.cache_read.input_tokens", out.usage.cache_hit_tokens);
+    a.emplace_back("gen_ai.usage.reasoning.output_tokens", out.usage.reasoning_tokens);
+  }
+  a.emplace_back("warden.attempt", static_cast<int64_t>(attempt));
+  if (ctx.config) {
+    if (auto p = ctx.config->providers.find(std::string(provider_of(target))); p != ctx.config->providers.end()) {
+      // server.address/port from the provider's base URL (scheme://host[:port][/prefix]).
+      std::string_view url = p->second.base_url;
+      if (auto sch = url.find("://"); sch != std::string_view::npos) {
+        const bool https = url.substr(0, sch) == "https";
+        url.remove_prefix(sch + 3);
+        url = url.substr(0, url.find('/'));
+        const auto colon = url.rfind(':');
+        const bool has_port = colon != std::string_view::npos && url.find(']', colon) == std::string_view::npos;
+        a.emplace_back("server.address", std::string(has_port ? url.substr(0, colon) : url));
+        int64_t port = https ? 443 : 80;
+        if (has_port) port = std::atoll(std::string(url.substr(colon + 1)).c_str());
+        a.emplace_back("server.port", port);
+      }
+    }
+  }
+  if (out.upstream_status) a.emplace_back("http.response.status_code", static_cast<int64_t>(out.upstream_status));
+  if (!out.ok) {
+    a.emplace_back("error.type", out.error.code.empty() ? std::string("error") : out.error.code);
+    s.status = SpanStatus::Error;
+  }
+  rt->exporter()->submit(std::move(s));
+}
+
+ActiveStream::ActiveStream(bool stream) : stream_(stream) {
+  if (!stream_) return;
+  static Gauge& g = Registry::global().gauge("warden_active_streams", "Streamed answers in flight.");
+  g.add(1);
+}
+
+ActiveStream::~ActiveStream() {
+  if (!stream_) return;
+  static Gauge& g = Registry::global().gauge("warden_active_streams", "Streamed answers in flight.");
+  g.add(-1);
+}
+
+void count_config_reload(bool ok) {
+  Registry::global()
+      .counter("warden_config_reloads_total", "Config reloads, by result.", {{"result", ok ? "ok" : "error"}})
+      .inc();
+}
+
+}  // namespace warden::telemetry

@@ -1,0 +1,302 @@
+#include "warden/telemetry/usage/usage_ledger.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include "warden/telemetry/metrics/registry.hpp"
+
+namespace warden::telemetry {
+
+namespace {
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS usage(
+  ts_ms INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  target TEXT NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  cache_hit_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  latency_ms REAL NOT NULL,
+  ttft_ms REAL NOT NULL,
+  status INTEGER NOT NULL,
+  error_code TEXT NOT NULL,
+  cache_hit INTEGER NOT NULL,
+  stream INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS usage_ts ON usage(ts_ms);
+)";
+
+constexpr size_t kBatch = 512;
+
+Error db_error(sqlite3* db, const std::string& what) {
+  return Error{500, "usage_ledger_error", what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"), "server_error",
+               ""};
+}
+
+Counter& dropped_counter() {
+  static Counter& c = Registry::global().counter(
+      "warden_usage_ledger_dropped_total", "Usage rows dropped because the ledger writer could not keep up.");
+  return c;
+}
+
+Counter& write_errors_counter() {
+  static Counter& c =
+      Registry::global().counter("warden_usage_ledger_write_errors_total", "Usage ledger batches that failed to commit.");
+  return c;
+}
+
+}  // namespace
+
+std::string usage_db_path(const std::string& state_dir) {
+  return (std::filesystem::path(state_dir) / "usage.db").string();
+}
+
+Result<std::unique_ptr<UsageLedger>> UsageLedger::open(const std::string& state_dir, size_t max_queue) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) return Error{500, "usage_ledger_error", "cannot create " + state_dir + ": " + ec.message(), "server_error", ""};
+  sqlite3* db = nullptr;
+  const std::string path = usage_db_path(state_dir);
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    Error e = db_error(db, "open " + path);
+    sqlite3_close(db);
+    return e;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", kSchema}) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      Error e = db_error(db, path);
+      sqlite3_close(db);
+      return e;
+    }
+  }
+  return std::unique_ptr<UsageLedger>(new UsageLedger(db, max_queue));
+}
+
+UsageLedger::UsageLedger(void* db, size_t max_queue) : db_(db), max_queue_(max_queue) {
+  thread_ = std::thread([this] { run(); });
+}
+
+UsageLedger::~UsageLedger() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  sqlite3_close(static_cast<sqlite3*>(db_));
+}
+
+bool UsageLedger::append(UsageRow row) {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_ || queue_.size() >= max_queue_) {
+      ++dropped_;
+      dropped_counter().inc();
+      return false;
+    }
+    queue_.push_back(std::move(row));
+    ++appended_;
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void UsageLedger::flush() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = appended_;
+  wake_.notify_one();
+  flushed_.wait(lock, [&] { return written_ + dropped_ >= target || (stop_ && queue_.empty()); });
+}
+
+uint64_t UsageLedger::written() const {
+  std::lock_guard lock(mu_);
+  return written_;
+}
+
+uint64_t UsageLedger::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+void UsageLedger::run() {
+  auto* db = static_cast<sqlite3*>(db_);
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO usage(ts_ms,request_id,key_id,team,alias,target,prompt_tokens,cache_hit_tokens,"
+                     "completion_tokens,reasoning_tokens,cost_usd,latency_ms,ttft_ms,status,error_code,cache_hit,"
+                     "stream) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     -1, &insert, nullptr);
+  std::vector<UsageRow> batch;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    // Wait briefly so rows of a burst share one transaction; flush() and stop wake us.
+    wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_ || queue_.size() >= kBatch; });
+    if (queue_.empty()) {
+      flushed_.notify_all();
+      if (stop_) break;
+      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      continue;
+    }
+    batch.clear();
+    while (!queue_.empty() && batch.size() < kBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    bool ok = insert && sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+    for (const UsageRow& r : batch) {
+      if (!ok) break;
+      int i = 1;
+      sqlite3_bind_int64(insert, i++, r.ts_ms);
+      for (const std::string* s : {&r.request_id, &r.key_id, &r.team, &r.alias, &r.target})
+        sqlite3_bind_text(insert, i++, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+      for (int64_t v : {r.prompt_tokens, r.cache_hit_tokens, r.completion_tokens, r.reasoning_tokens})
+        sqlite3_bind_int64(insert, i++, v);
+      for (double v : {r.cost_usd, r.latency_ms, r.ttft_ms}) sqlite3_bind_double(insert, i++, v);
+      sqlite3_bind_int(insert, i++, r.status);
+      sqlite3_bind_text(insert, i++, r.error_code.data(), static_cast<int>(r.error_code.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_int(insert, i++, r.cache_hit ? 1 : 0);
+      sqlite3_bind_int(insert, i++, r.stream ? 1 : 0);
+      ok = sqlite3_step(insert) == SQLITE_DONE;
+      sqlite3_reset(insert);
+    }
+    if (ok) ok = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+    if (!ok) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      write_errors_counter().inc();
+    }
+    lock.lock();
+    if (ok) written_ += batch.size();
+    else {
+      dropped_ += batch.size();
+      dropped_counter().inc(static_cast<double>(batch.size()));
+    }
+    flushed_.notify_all();
+  }
+  lock.unlock();
+  sqlite3_finalize(insert);
+}
+
+// ---- reports ---------------------------------------------------------------------------
+
+std::optional<UsageGroupBy> parse_group_by(std::string_view s) {
+  if (s == "team") return UsageGroupBy::Team;
+  if (s == "key") return UsageGroupBy::Key;
+  if (s == "model") return UsageGroupBy::Model;
+  if (s == "alias") return UsageGroupBy::Alias;
+  return std::nullopt;
+}
+
+namespace {
+
+const char* group_column(UsageGroupBy by) {
+  switch (by) {
+    case UsageGroupBy::Team: return "team";
+    case UsageGroupBy::Key: return "key_id";
+    case UsageGroupBy::Model: return "target";
+    case UsageGroupBy::Alias: return "alias";
+  }
+  return "team";
+}
+
+const char* group_name(UsageGroupBy by) {
+  switch (by) {
+    case UsageGroupBy::Team: return "team";
+    case UsageGroupBy::Key: return "key";
+    case UsageGroupBy::Model: return "model";
+    case UsageGroupBy::Alias: return "alias";
+  }
+  return "team";
+}
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<UsageGroup>> usage_report(const std::string& state_dir, UsageGroupBy by, int64_t from_ms,
+                                             int64_t to_ms) {
+  std::vector<UsageGroup> groups;
+  const std::string path = usage_db_path(state_dir);
+  if (!std::filesystem::exists(path)) return groups;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    Error e = db_error(db, "open " + path);
+    sqlite3_close(db);
+    return e;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  const std::string col = group_column(by);
+  const std::string sql = "SELECT " + col +
+                          ", COUNT(*), SUM(status >= 400), SUM(prompt_tokens), SUM(cache_hit_tokens), "
+                          "SUM(completion_tokens), SUM(reasoning_tokens), SUM(cost_usd) FROM usage "
+                          "WHERE ts_ms >= ? AND ts_ms < ? GROUP BY " +
+                          col + " ORDER BY " + col;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    Error e = db_error(db, path);
+    sqlite3_close(db);
+    return e;
+  }
+  sqlite3_bind_int64(st, 1, from_ms);
+  sqlite3_bind_int64(st, 2, to_ms);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    UsageGroup g;
+    if (auto* t = sqlite3_column_text(st, 0)) g.name = reinterpret_cast<const char*>(t);
+    g.requests = sqlite3_column_int64(st, 1);
+    g.errors = sqlite3_column_int64(st, 2);
+    g.prompt_tokens = sqlite3_column_int64(st, 3);
+    g.cache_hit_tokens = sqlite3_column_int64(st, 4);
+    g.completion_tokens = sqlite3_column_int64(st, 5);
+    g.reasoning_tokens = sqlite3_column_int64(st, 6);
+    g.cost_usd = sqlite3_column_double(st, 7);
+    groups.push_back(std::move(g));
+  }
+  Result<std::vector<UsageGroup>> out = std::move(groups);
+  if (rc != SQLITE_DONE) out = db_error(db, path);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+std::optional<int64_t> parse_report_time(std::string_view s, bool upper_bound) {
+  if (all_digits(s) && s.size() > 10) return std::stoll(std::string(s));
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  char tail = 0;
+  const std::string str(s);
+  bool date_only = false;
+  if (s.size() == 10 && std::sscanf(str.c_str(), "%4d-%2d-%2d", &y, &mo, &d) == 3) {
+    date_only = true;
+  } else if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail) == 7 &&
+             tail == 'Z' && s.size() == 20) {
+  } else {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  using namespace std::chrono;
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  sys_days days{ymd};
+  if (date_only && upper_bound) days += std::chrono::days{1};
+  auto tp = sys_seconds{days} + hours{h} + minutes{mi} + seconds{sec};
+  return duration_cast<milliseconds>(tp.time_since_epoch()).count();
+}
+
+const char* group_by_name(UsageGroupBy by) { return group_name(by); }
+
+}  // namespace warden::telemetry
