@@ -4,6 +4,7 @@
 #include "warden/policy/audit/audit_filter.hpp"
 #include "warden/policy/auth/auth_filter.hpp"
 #include "warden/policy/budget/budget_filter.hpp"
+#include "warden/policy/cache/cache_filter.hpp"
 #include "warden/policy/dlp/dlp_filter.hpp"
 #include "warden/policy/guardrails/guardrails_filter.hpp"
 #include "warden/policy/limits/limits_filter.hpp"
@@ -27,6 +28,7 @@ std::vector<std::unique_ptr<Filter>> make_filters(const RequestContext& ctx) {
   chain.push_back(std::make_unique<RateLimitFilter>());
   chain.push_back(std::make_unique<BudgetFilter>());
   chain.push_back(std::make_unique<DlpFilter>());
+  if (ctx.config && ctx.config->cache.enabled) chain.push_back(std::make_unique<CacheFilter>());  // last: sees the final answer
   if (ctx.config && !ctx.config->audit.file.empty()) chain.push_back(std::make_unique<AuditFilter>());
   return chain;
 }
