@@ -183,8 +183,8 @@ test('keep-alive comments forever: the first-payload timeout still fires (keep-a
 });
 
 test('per-target concurrency cap: the second concurrent request goes to the next target', async () => {
-  A.forModel('m-cap', async (ctx) => { await sleep(600); return reply.chat({ content: 'from A' })(ctx); });
-  const [r1, r2] = await Promise.all([postChat(warden.url, ask('cap')), (async () => { await sleep(150); return postChat(warden.url, ask('cap')); })()]);
+  A.forModel('m-cap', async (ctx) => { await sleep(300); return reply.chat({ content: 'from A' })(ctx); });  // under first_byte_ms (400)
+  const [r1, r2] = await Promise.all([postChat(warden.url, ask('cap')), (async () => { await A.waitFor(() => byModel(A, 'm-cap').length >= 1, 5000, 'first cap request upstream'); return postChat(warden.url, ask('cap')); })()]);
   assert.equal(r1.status, 200);
   assert.equal(r2.status, 200);
   assert.deepEqual([r1.headers['x-warden-target'], r2.headers['x-warden-target']], ['a/m-cap', 'b/m-cap-b']);

@@ -89,14 +89,16 @@ export const fault = {
       return good(ctx);
     };
   },
-  // 200 + SSE headers, then `: keep-alive` comments every `everyMs` until the peer leaves:
-  // an upstream stuck in DeepSeek's queue. Never sends a payload byte.
+  // An upstream stuck in DeepSeek's queue: 200, then keep-alives every `everyMs` until the
+  // peer leaves — `: keep-alive` SSE comments for stream requests, blank lines for
+  // non-stream ones (what DeepSeek sends). Never sends a payload byte.
   keepAliveForever(everyMs = 50) {
     return async ({ res, record }) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const stream = record.json?.stream === true;
+      res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json', 'cache-control': 'no-cache' });
       res.flushHeaders();
       while (!record.clientClosed) {
-        res.write(': keep-alive\n\n');
+        res.write(stream ? ': keep-alive\n\n' : '\n');
         await Promise.race([sleep(everyMs), record.closed]);
       }
     };
