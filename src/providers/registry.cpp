@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "warden/config/config.hpp"
+#include "warden/providers/anthropic/anthropic_provider.hpp"
 #include "warden/providers/local_factory.hpp"
 #include "warden/providers/openai_compat/openai_compat_provider.hpp"
 #include "warden/providers/registry_pools.hpp"
@@ -36,7 +37,7 @@ std::shared_ptr<Provider> build(const config::ProviderConfig& cfg) {
     case config::ProviderType::OpenAI:
       return std::make_shared<OpenAICompatProvider>(cfg, make_pool(cfg));
     case config::ProviderType::Anthropic:
-      return nullptr;  // wired in once providers/anthropic lands
+      return anthropic::make_provider(cfg, make_pool(cfg));
     case config::ProviderType::Local:
       return make_local_provider(cfg);
   }
