@@ -165,7 +165,7 @@ test('messages → Anthropic upstream: headers passed through, signatures kept, 
   const msg = await client.messages.create({
     model: 'claude', max_tokens: 1024, thinking: { type: 'enabled', budget_tokens: 1024 },
     messages: [{ role: 'user', content: 'hello' }],
-  }, { headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14' } });
+  }, { headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14', 'anthropic-version': '2023-06-01' } });
   assert.deepEqual(msg.content, [{ type: 'thinking', thinking: 'ponder', signature: 'sig-XYZ' }, { type: 'text', text: 'Hi from Claude.' }]);
   assert.equal(msg.usage.input_tokens, anthropicUsage.input_tokens);
   assert.equal(msg.usage.cache_read_input_tokens, anthropicUsage.cache_read_input_tokens);
@@ -231,6 +231,8 @@ test('OpenAI caller → Anthropic upstream: the answer comes back as chat.comple
   assert.equal(body.usage.prompt_tokens, anthropicUsage.input_tokens + anthropicUsage.cache_read_input_tokens + anthropicUsage.cache_creation_input_tokens);
   const sent = ant.requests[0].json;
   assert.deepEqual(sent.system, [{ type: 'text', text: 'Be nice.' }]);
+  assert.equal(ant.requests[0].headers['anthropic-version'], '2023-06-01', 'default version when the caller sent none');
+  assert.equal(ant.requests[0].headers['x-api-key'], PROVIDER_KEY);
   assert.equal(sent.max_tokens, 4096);
 });
 
