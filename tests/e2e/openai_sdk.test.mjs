@@ -12,7 +12,8 @@ let warden;
 let client;
 before(async () => {
   fake = await startFakeUpstream();
-  const cfg = makeConfig({ upstream: fake });
+  // The fake is DeepSeek V4 (thinking): reasoning_content must be echoed back.
+  const cfg = makeConfig({ upstream: fake, provider: { reasoning_echo: 'required' } });
   cfg.providers.slow = { type: 'openai', base_url: fake.url, api_key: PROVIDER_KEY,
     timeouts: { connect_ms: 2000, first_byte_ms: 300, idle_ms: 5000, total_ms: 10000 } };
   cfg.models.slow = { targets: [{ provider: 'slow', model: 'deepseek-v4-flash' }] };

@@ -28,7 +28,7 @@ test('x-request-id sent by the caller is returned unchanged (success and error)'
   let res = await postChat(warden.url, { model: 'fast', messages: [{ role: 'user', content: 'x' }] }, { headers: { ...auth(), 'x-request-id': id } });
   assert.equal(res.status, 200);
   assert.equal(res.headers['x-request-id'], id);
-  res = await postChat(warden.url, { model: 'fast', messages: [] }, { headers: { authorization: 'Bearer wrong', 'x-request-id': `${id}-2` } });
+  res = await postChat(warden.url, { model: 'fast', messages: [{ role: 'user', content: 'x' }] }, { headers: { authorization: 'Bearer wrong', 'x-request-id': `${id}-2` } });
   assert.equal(res.status, 401);
   assert.equal(res.headers['x-request-id'], `${id}-2`);
 });
