@@ -6,6 +6,13 @@ import { chunk, deferred, reply, startFakeUpstream } from '../support/fake_upstr
 import { canConnect, eventually, openStream } from '../support/http.mjs';
 import { makeConfig, startWarden } from '../support/warden.mjs';
 
+// Resolve with the promise's value, or 'timeout' after ms (timer cleared either way, so
+// it does not keep the test process alive).
+function within(promise, ms) {
+  let timer;
+  return Promise.race([promise, new Promise((r) => { timer = setTimeout(() => r('timeout'), ms); })]).finally(() => clearTimeout(timer));
+}
+
 let fake;
 let warden;
 before(async () => {
@@ -33,7 +40,7 @@ test('SIGTERM: in-flight stream finishes, new connections refused, exit 0', asyn
   assert.ok(h.text().includes('after-term'));
   assert.match(h.text(), /data: \[DONE\]/);
 
-  const exit = await Promise.race([warden.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
+  const exit = await within(warden.exited, 10000);
   assert.notEqual(exit, 'timeout', 'exited after the drain');
   assert.deepEqual(exit, { code: 0, signal: null });
 });
@@ -46,7 +53,7 @@ test('SIGTERM with a stream that never ends: cancelled at drain_timeout_ms, then
     const h = openStream(`${w.url}/v1/chat/completions`, { model: 'fast', stream: true, messages: [{ role: 'user', content: 'x' }] }, { timeoutMs: 20000 });
     await h.waitForText('stuck');
     w.proc.kill('SIGTERM');
-    const exit = await Promise.race([w.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
+    const exit = await within(w.exited, 10000);
     assert.notEqual(exit, 'timeout', 'exited after the drain deadline');
     const end = await h.done;
     assert.notEqual(end.error, 'stream timed out', 'the client connection was closed by warden');

@@ -138,6 +138,7 @@ export const reply = {
       const body = JSON.stringify(completionBody({ model: req.model, ...opts, content, reasoning: reasoning ?? null, toolCalls }));
       ctx.res.writeHead(200, { 'content-type': 'application/json' });
       for (let i = 0; i < (opts.keepAliveLines ?? 0); i++) {
+        if (ctx.record.clientClosed) return;
         ctx.res.write('\n');
         await sleep(opts.keepAliveEveryMs ?? 20);
       }
