@@ -9,6 +9,7 @@
 #include "warden/common/cli_args.hpp"
 #include "warden/server/admin.hpp"
 #include "warden/server/server.hpp"
+#include "warden/telemetry/telemetry.hpp"
 
 namespace warden::cli {
 
@@ -43,6 +44,8 @@ int serve(const Args& args) {
   if (options.listen_override) loaded.config->server.listen = *options.listen_override;
 
   server::init_logging();
+  auto telemetry_runtime = telemetry::Runtime::start(*loaded.config);  // ledger + traces; flushed when serve returns
+  telemetry::register_admin_endpoints(server::admin_endpoints());
   server::EndpointTable table;
   api::register_endpoints(table);
   server::Server srv(options, loaded.config, std::move(table), server::admin_endpoints());

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "warden/config/config.hpp"
+#include "warden/policy/budget/pricing.hpp"
 #include "warden/policy/request_context.hpp"
 #include "warden/providers/provider.hpp"
 #include "warden/telemetry/events.hpp"
@@ -200,6 +201,11 @@ void record_request(const policy::RequestContext& ctx, std::string_view error_co
   const double ttft = ctx.first_token_at ? std::chrono::duration<double>(*ctx.first_token_at - ctx.started).count() : -1;
   const std::string alias = alias_label(ctx);
   const std::string& team = ctx.caller.team;
+  // The budget filter prices requests of teams with a budget; price the rest the same way
+  // so chargeback covers every team.
+  double cost = ctx.cost_usd;
+  if (cost == 0 && ctx.usage.present && ctx.config && !ctx.target.empty())
+    cost = policy::cost_usd(*ctx.config, ctx.target, ctx.usage);
 
   RequestCells* c = cells_for(alias, team, ctx.target, ctx.status, error_code);
   c->requests->inc();
@@ -217,7 +223,7 @@ void record_request(const policy::RequestContext& ctx, std::string_view error_co
     c->genai_tokens_input->observe(static_cast<double>(ctx.usage.prompt_tokens));
     c->genai_tokens_output->observe(static_cast<double>(ctx.usage.completion_tokens));
   }
-  if (ctx.cost_usd > 0) c->cost->inc(ctx.cost_usd);
+  if (cost > 0) c->cost->inc(cost);
   if (!ctx.decisions.empty()) count_decisions(ctx);
   if (!error_code.empty()) count_rejection(error_code, team);
 
@@ -237,7 +243,7 @@ void record_request(const policy::RequestContext& ctx, std::string_view error_co
       row.completion_tokens = ctx.usage.completion_tokens;
       row.reasoning_tokens = ctx.usage.reasoning_tokens;
     }
-    row.cost_usd = ctx.cost_usd;
+    row.cost_usd = cost;
     row.latency_ms = seconds * 1000.0;
     row.ttft_ms = ttft >= 0 ? ttft * 1000.0 : -1;
     row.status = ctx.status;
@@ -280,7 +286,7 @@ void record_request(const policy::RequestContext& ctx, std::string_view error_co
     a.emplace_back("warden.request_id", ctx.request_id);
     if (!team.empty()) a.emplace_back("warden.team", team);
     if (ctx.attempts) a.emplace_back("warden.attempts", static_cast<int64_t>(ctx.attempts));
-    if (ctx.cost_usd > 0) a.emplace_back("warden.cost_usd", ctx.cost_usd);
+    if (cost > 0) a.emplace_back("warden.cost_usd", cost);
     if (!error_code.empty()) {
       a.emplace_back("error.type", std::string(error_code));
       s.status = SpanStatus::Error;
