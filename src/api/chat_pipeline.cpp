@@ -10,6 +10,7 @@
 #include "warden/config/config.hpp"
 #include "warden/policy/chain.hpp"
 #include "warden/router/dispatch.hpp"
+#include "warden/telemetry/request_telemetry.hpp"
 
 namespace warden::api {
 
@@ -127,6 +128,7 @@ void finish(server::Exchange& ex, RequestContext& ctx, std::vector<std::unique_p
     log.prompt_tokens = ctx.usage.prompt_tokens;
     log.completion_tokens = ctx.usage.completion_tokens;
   }
+  telemetry::record_request(ctx, log.error_code);  // metrics, usage ledger row, request span
 }
 
 }  // namespace
@@ -161,6 +163,7 @@ asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const confi
   ctx.request = std::move(decoded).value();
   ctx.alias = ctx.request.model;
   ex.access_log().alias = ctx.alias;
+  telemetry::begin_request(ctx);  // trace context; traceparent answer header
 
   auto filters = policy::make_filters(ctx);
   for (auto& f : filters) {
@@ -174,6 +177,7 @@ asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const confi
 
   codec.begin(ctx.request);
   const bool stream = ctx.request.stream;
+  telemetry::ActiveStream active_stream(stream);
   PipelineSink sink(ex, codec, ctx, filters, stream);
 
   providers::Outcome outcome;
