@@ -22,6 +22,7 @@
 
 #include "admin_endpoints.hpp"
 #include "session.hpp"
+#include "warden/telemetry/events.hpp"
 
 namespace warden::server {
 
@@ -156,6 +157,7 @@ struct Server::Impl {
       store.swap(result.config);
       spdlog::info("config reloaded ({}): generation {}", trigger, result.config->generation);
     }
+    telemetry::count_config_reload(status.ok);
     std::lock_guard lock(state.reload_mu);
     state.last_reload = std::move(status);
   }
