@@ -1,10 +1,5 @@
 #include "warden/api/chat_pipeline.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <optional>
 
 #include "warden/config/config.hpp"
@@ -107,17 +102,6 @@ asio::awaitable<void> respond_error(server::Exchange& ex, const ChatCodec& codec
   co_await ex.respond(e.http_status, std::string(kJson), codec.encode_error(e));
 }
 
-// Completes when the client is gone (polls: Exchange offers no wake-up for that), so the
-// `||` below cancels an upstream call whose caller left, even before any byte is written.
-asio::awaitable<void> watch_client(server::Exchange& ex) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (!ex.client_gone()) {
-    timer.expires_after(std::chrono::milliseconds(200));
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-  }
-}
-
 void finish(server::Exchange& ex, RequestContext& ctx, std::vector<std::unique_ptr<policy::Filter>>& filters) {
   for (auto& f : filters) f->on_complete(ctx);
   auto& log = ex.access_log();
@@ -144,7 +128,6 @@ const std::vector<std::string_view>& context_header_names() {
 
 asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const config::Config> config,
                                ChatCodec& codec) {
-  using namespace asio::experimental::awaitable_operators;
   RequestContext ctx;
   ctx.request_id = ex.request_id();
   ctx.config = config;
@@ -182,13 +165,9 @@ asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const confi
 
   providers::Outcome outcome;
   try {
-    auto raced = co_await (router::dispatch(ctx, sink) || watch_client(ex));
-    if (raced.index() == 0) {
-      outcome = std::move(std::get<0>(raced));
-    } else {
-      outcome.ok = false;
-      outcome.error = Error{499, "client_closed_request", "The client closed the connection.", "", ""};
-    }
+    // Client disconnect: the server cancels this coroutine (terminal), which aborts the
+    // upstream I/O below; a sink write that fails stops the provider too.
+    outcome = co_await router::dispatch(ctx, sink);
   } catch (const std::exception&) {
     // Not control flow: a bug below must still end this request cleanly.
     outcome.ok = false;
@@ -215,8 +194,9 @@ asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const confi
   } else if (stream) {
     ctx.status = 200;
     PipelineSink::add_answer_headers(ex, ctx);
-    if (co_await ex.begin_stream(200, std::string(kEventStream)) && co_await ex.write(codec.encode_end(nullptr)))
-      co_await ex.end_stream();
+    bool ok = co_await ex.begin_stream(200, std::string(kEventStream));
+    if (ok) ok = co_await ex.write(codec.encode_end(nullptr));
+    if (ok) co_await ex.end_stream();
   } else {
     ctx.status = 200;
     PipelineSink::add_answer_headers(ex, ctx);

@@ -16,7 +16,7 @@ struct Config;
 namespace warden::api {
 
 // Runs on the exchange's executor; returns once the response is complete. Client
-// disconnect (Exchange::client_gone, or cancellation of this coroutine) cancels dispatch.
+// disconnect (the server cancels this coroutine, or a write fails) cancels dispatch.
 boost::asio::awaitable<void> run_chat(server::Exchange& exchange, std::shared_ptr<const config::Config> config,
                                       ChatCodec& codec);
 

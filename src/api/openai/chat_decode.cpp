@@ -42,13 +42,15 @@ bool raw_of(od::value v, std::string_view& out) {
   switch (t) {
     case od::json_type::object: {
       od::object o;
-      if (v.get_object().get(o)) return false;
-      return !o.raw_json().get(out);
+      if (v.get_object().get(o) || o.raw_json().get(out)) return false;
+      out = trim_ws(out);  // the span runs up to the next token
+      return true;
     }
     case od::json_type::array: {
       od::array a;
-      if (v.get_array().get(a)) return false;
-      return !a.raw_json().get(out);
+      if (v.get_array().get(a) || a.raw_json().get(out)) return false;
+      out = trim_ws(out);
+      return true;
     }
     case od::json_type::string: {
       out = trim_ws(v.raw_json_token());

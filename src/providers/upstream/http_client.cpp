@@ -236,10 +236,6 @@ struct Response::Impl {
   bool broken = false;
   bool reused = false;
 
-  template <class Op>
-  auto on_stream(Op&& op) {
-    return conn->tls ? op(*conn->tls) : op(*conn->plain);
-  }
 };
 
 Response::Response(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -273,9 +269,16 @@ asio::awaitable<bool> Response::read_some(std::string& out, Clock::time_point de
   for (;;) {
     p.get().body().data = buf;
     p.get().body().size = sizeof buf;
-    auto [ec, n] = co_await impl_->on_stream([&](auto& s) {
-      return http::async_read_some(s, impl_->conn->buffer, p, kTok);
-    });
+    // Plain if/else, not `?:` or helper lambdas: GCC 12 double-destroys awaitable
+    // temporaries of a conditional co_await expression.
+    error_code ec;
+    if (impl_->conn->tls) {
+      auto [e, n] = co_await http::async_read_some(*impl_->conn->tls, impl_->conn->buffer, p, kTok);
+      ec = e;
+    } else {
+      auto [e, n] = co_await http::async_read_some(*impl_->conn->plain, impl_->conn->buffer, p, kTok);
+      ec = e;
+    }
     if (ec == http::error::need_buffer) ec = {};
     const size_t got = sizeof buf - p.get().body().size;
     out.append(buf, got);
@@ -358,8 +361,14 @@ asio::awaitable<SendResult> Pool::send(const Request& req, Clock::time_point con
       conn = std::move(c);
     }
     conn->lowest().expires_at(head_deadline);
-    auto [wec, wn] = co_await (conn->tls ? http::async_write(*conn->tls, hreq, kTok)
-                                         : http::async_write(*conn->plain, hreq, kTok));
+    error_code wec;
+    if (conn->tls) {
+      auto [e, n] = co_await http::async_write(*conn->tls, hreq, kTok);
+      wec = e;
+    } else {
+      auto [e, n] = co_await http::async_write(*conn->plain, hreq, kTok);
+      wec = e;
+    }
     if (wec) {
       if (reused && is_stale(wec)) continue;
       co_return SendResult{nullptr, classify(wec, IoError::Kind::Reset)};
@@ -371,9 +380,15 @@ asio::awaitable<SendResult> Pool::send(const Request& req, Clock::time_point con
     rimpl->reused = reused;
     rimpl->parser.header_limit(64 * 1024);
     rimpl->parser.body_limit(boost::none);
-    auto [rec, rn] = co_await rimpl->on_stream([&](auto& s) {
-      return http::async_read_header(s, rimpl->conn->buffer, rimpl->parser, kTok);
-    });
+    error_code rec;
+    size_t rn = 0;
+    if (rimpl->conn->tls) {
+      auto [e, n] = co_await http::async_read_header(*rimpl->conn->tls, rimpl->conn->buffer, rimpl->parser, kTok);
+      rec = e, rn = n;
+    } else {
+      auto [e, n] = co_await http::async_read_header(*rimpl->conn->plain, rimpl->conn->buffer, rimpl->parser, kTok);
+      rec = e, rn = n;
+    }
     if (rec) {
       if (reused && is_stale(rec) && rn == 0) continue;
       auto e = classify(rec, IoError::Kind::Reset);
