@@ -1,9 +1,15 @@
 // `warden serve -c FILE [--listen HOST:PORT]`.
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
+#include <memory>
+
+#include <unistd.h>
 
 #include "logging.hpp"
+#include "ui/ui.hpp"
+#include "warden/config/watch.hpp"
 #include "warden/api/endpoints.hpp"
 #include "warden/cli/commands.hpp"
 #include "warden/common/cli_args.hpp"
@@ -48,6 +54,21 @@ int serve(const Args& args) {
   telemetry::register_admin_endpoints(server::admin_endpoints());
   server::EndpointTable table;
   api::register_endpoints(table);
+  server::ui::register_ui(server::admin_endpoints());  // GET /ui dashboard
+  // File saves → inotify → the SIGHUP reload path (one parse/validate/swap for both).
+  // SIGHUP is ignored until the server's signal handler takes over, so an early save
+  // cannot kill the process; the polling watcher stays as the fallback without inotify.
+  std::unique_ptr<config::FileWatcher> watcher;
+  if (options.watch_config_file) {
+    std::signal(SIGHUP, SIG_IGN);
+    std::string why;
+    watcher = std::make_unique<config::FileWatcher>(options.config_path, [] {
+      struct sigaction current {};
+      if (::sigaction(SIGHUP, nullptr, &current) == 0 && current.sa_handler != SIG_DFL) ::kill(::getpid(), SIGHUP);
+    }, std::chrono::milliseconds(150), &why);
+    if (watcher->active()) options.watch_config_file = false;
+    else spdlog::warn("config file watch (inotify) unavailable: {}; polling instead", why);
+  }
   server::Server srv(options, loaded.config, std::move(table), server::admin_endpoints());
   return srv.run();
 }

@@ -134,6 +134,7 @@ struct Server::Impl {
   }
 
   void reload(const char* trigger) {
+    file_stamp = stamp_of(options.config_path);  // the watcher must not reload the same file again
     auto result = config::load_config(options.config_path);
     ReloadStatus status;
     status.at = iso8601_utc(std::chrono::system_clock::now());
