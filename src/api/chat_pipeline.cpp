@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "warden/config/config.hpp"
+#include "warden/policy/auth/auth_filter.hpp"
 #include "warden/policy/chain.hpp"
 #include "warden/router/dispatch.hpp"
 #include "warden/telemetry/request_telemetry.hpp"
@@ -140,7 +141,15 @@ asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const confi
 
   auto decoded = codec.decode(ex.body());
   if (!decoded) {
-    co_await respond_error(ex, codec, ctx, decoded.error());
+    // A wrong or missing key is a 401 whatever the body holds (as OpenAI answers), so an
+    // unauthenticated caller cannot probe request validation.
+    Error e = decoded.error();
+    if (auto key = policy::presented_key(ctx); !key) {
+      e = Error{401, "invalid_api_key", "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key'.", "", ""};
+    } else if (auto caller = policy::authenticate(ctx, *key); !caller) {
+      e = caller.error();
+    }
+    co_await respond_error(ex, codec, ctx, e);
     co_return;
   }
   ctx.request = std::move(decoded).value();
@@ -167,7 +176,15 @@ asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const confi
   try {
     // Client disconnect: the server cancels this coroutine (terminal), which aborts the
     // upstream I/O below; a sink write that fails stops the provider too.
-    outcome = co_await router::dispatch(ctx, sink);
+    if (ctx.local_answer) {
+      // A filter answered locally with success (response cache hit): replay its events
+      // through the same filters/encoder a provider's answer takes; nothing goes upstream.
+      outcome.ok = true;
+      for (const auto& ev : *ctx.local_answer)
+        if (!co_await sink.emit(ev)) break;
+    } else {
+      outcome = co_await router::dispatch(ctx, sink);
+    }
   } catch (const std::exception&) {
     // Not control flow: a bug below must still end this request cleanly.
     outcome.ok = false;
