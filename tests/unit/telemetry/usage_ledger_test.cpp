@@ -1,0 +1,161 @@
+// The usage ledger against a real SQLite file: rows written by the background thread,
+// grouped reports, time ranges, and the three output formats.
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "warden/telemetry/usage/usage_ledger.hpp"
+
+using namespace warden::telemetry;
+
+namespace {
+
+std::string temp_state_dir() {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("warden-ledger-" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+UsageRow row(int64_t ts, std::string key, std::string team, std::string target, int64_t prompt, int64_t completion,
+             double cost, int status = 200) {
+  UsageRow r;
+  r.ts_ms = ts;
+  r.request_id = "req-" + std::to_string(ts);
+  r.key_id = std::move(key);
+  r.team = std::move(team);
+  r.alias = "fast";
+  r.target = std::move(target);
+  r.prompt_tokens = prompt;
+  r.cache_hit_tokens = prompt / 2;
+  r.completion_tokens = completion;
+  r.reasoning_tokens = completion / 4;
+  r.cost_usd = cost;
+  r.latency_ms = 12.5;
+  r.status = status;
+  return r;
+}
+
+constexpr int64_t kDay = 86'400'000;
+constexpr int64_t k2026_11_23 = 1'795'392'000'000;  // 2026-11-23T00:00:00Z
+
+}  // namespace
+
+TEST_CASE("usage ledger: rows land in usage.db and reports group them") {
+  const std::string dir = temp_state_dir();
+  {
+    auto ledger = UsageLedger::open(dir);
+    REQUIRE(ledger);
+    CHECK((*ledger)->append(row(k2026_11_23 + 1000, "k1", "t1", "up/flash", 100, 40, 0.25)));
+    CHECK((*ledger)->append(row(k2026_11_23 + 2000, "k2", "t1", "up/pro", 10, 4, 0.5, 502)));
+    CHECK((*ledger)->append(row(k2026_11_23 + kDay + 5, "k3", "t2", "up/flash", 1, 1, 1.0)));
+    (*ledger)->flush();
+    CHECK((*ledger)->written() == 3);
+  }
+  // Read the file directly: one row per request with every column.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(usage_db_path(dir).c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT request_id,key_id,team,target,prompt_tokens,cache_hit_tokens,completion_tokens,"
+                             "reasoning_tokens,cost_usd,status FROM usage ORDER BY ts_ms",
+                             -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "req-" + std::to_string(k2026_11_23 + 1000));
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 1))) == "k1");
+  CHECK(sqlite3_column_int64(st, 4) == 100);
+  CHECK(sqlite3_column_int64(st, 5) == 50);
+  CHECK(sqlite3_column_int64(st, 6) == 40);
+  CHECK(sqlite3_column_int64(st, 7) == 10);
+  CHECK(sqlite3_column_double(st, 8) == Approx(0.25));
+  CHECK(sqlite3_column_int(st, 9) == 200);
+  int n = 1;
+  while (sqlite3_step(st) == SQLITE_ROW) ++n;
+  CHECK(n == 3);
+  sqlite3_finalize(st);
+  std::string mode;
+  sqlite3_exec(
+      db, "PRAGMA journal_mode",
+      [](void* out, int, char** v, char**) {
+        *static_cast<std::string*>(out) = v[0];
+        return 0;
+      },
+      &mode, nullptr);
+  CHECK(mode == "wal");
+  sqlite3_close(db);
+
+  auto by_team = usage_report(dir, UsageGroupBy::Team, 0, INT64_MAX);
+  REQUIRE(by_team);
+  REQUIRE(by_team->size() == 2);
+  CHECK((*by_team)[0].name == "t1");
+  CHECK((*by_team)[0].requests == 2);
+  CHECK((*by_team)[0].errors == 1);
+  CHECK((*by_team)[0].prompt_tokens == 110);
+  CHECK((*by_team)[0].completion_tokens == 44);
+  CHECK((*by_team)[0].cost_usd == Approx(0.75));
+  CHECK((*by_team)[1].name == "t2");
+
+  auto by_model = usage_report(dir, UsageGroupBy::Model, 0, INT64_MAX);
+  REQUIRE(by_model);
+  REQUIRE(by_model->size() == 2);
+  CHECK((*by_model)[0].name == "up/flash");
+  CHECK((*by_model)[0].requests == 2);
+  CHECK((*by_model)[0].cost_usd == Approx(1.25));
+
+  // One day only: --from 2026-11-23 --to 2026-11-23 includes that whole day and not the next.
+  auto from = parse_report_time("2026-11-23", false);
+  auto to = parse_report_time("2026-11-23", true);
+  REQUIRE(from);
+  REQUIRE(to);
+  CHECK(*from == k2026_11_23);
+  CHECK(*to == k2026_11_23 + kDay);
+  auto day = usage_report(dir, UsageGroupBy::Key, *from, *to);
+  REQUIRE(day);
+  REQUIRE(day->size() == 2);
+  CHECK((*day)[0].name == "k1");
+  CHECK((*day)[1].name == "k2");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("usage ledger: a missing database is an empty report") {
+  const std::string dir = temp_state_dir();
+  auto r = usage_report(dir, UsageGroupBy::Team, 0, INT64_MAX);
+  REQUIRE(r);
+  CHECK(r->empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("usage ledger: report times") {
+  CHECK(parse_report_time("2026-11-23T10:00:00Z", false) == k2026_11_23 + 10 * 3'600'000);
+  CHECK(parse_report_time("1795392000000", false) == k2026_11_23);
+  CHECK_FALSE(parse_report_time("2026-13-01", false));
+  CHECK_FALSE(parse_report_time("2026-02-30", false));
+  CHECK_FALSE(parse_report_time("yesterday", false));
+  CHECK_FALSE(parse_report_time("2026-11-23T10:00:00", false));
+}
+
+TEST_CASE("usage ledger: json, csv and table renderings carry the same totals") {
+  std::vector<UsageGroup> groups(2);
+  groups[0].name = "alpha";
+  groups[0].requests = 3;
+  groups[0].prompt_tokens = 30;
+  groups[0].cost_usd = 0.5;
+  groups[1].name = "b,eta";
+  groups[1].requests = 1;
+  groups[1].prompt_tokens = 12;
+  groups[1].cost_usd = 0.25;
+  const std::string json = usage_report_json(groups, UsageGroupBy::Team);
+  CHECK(json.find(R"("by":"team")") != std::string::npos);
+  CHECK(json.find(R"({"name":"alpha","requests":3,)") != std::string::npos);
+  CHECK(json.find(R"("total":{"requests":4,"errors":0,"prompt_tokens":42,)") != std::string::npos);
+  CHECK(json.find(R"("cost_usd":0.75})") != std::string::npos);
+  const std::string csv = usage_report_csv(groups, UsageGroupBy::Key);
+  CHECK(csv.rfind("key,requests,errors,prompt_tokens,cache_hit_tokens,completion_tokens,reasoning_tokens,cost_usd\n", 0) == 0);
+  CHECK(csv.find("\"b,eta\",1,0,12,0,0,0,0.250000\n") != std::string::npos);
+  const std::string table = usage_report_table(groups, UsageGroupBy::Model);
+  CHECK(table.find("TOTAL") != std::string::npos);
+  CHECK(table.find("0.750000") != std::string::npos);
+}
