@@ -13,7 +13,7 @@ body{font:14px system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:10px 18px;display:flex;gap:16px;align-items:center}
 header h1{font-size:18px;margin:0} header .muted{color:#aab}
 main{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:14px;padding:14px}
-section{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 2px #0002}
+section{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 2px #0002;overflow-x:auto}
 h2{font-size:14px;margin:0 0 8px;color:#445}
 .stats{display:flex;gap:18px;flex-wrap:wrap}.stat b{display:block;font-size:22px}
 table{border-collapse:collapse;width:100%;font-size:13px}td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left}
@@ -129,7 +129,7 @@ function jsonView(v){
   }
   return esc(v);
 }
-function cell(x){ if (x==null) return ''; if (typeof x==='object') return typeof x==='object'&&!Array.isArray(x)?esc(JSON.stringify(x)):esc(x.map(e=>typeof e==='object'?JSON.stringify(e):e).join(', ')); return esc(x);}
+function cell(x){ if (x==null) return ''; if (Array.isArray(x)) return esc(x.map(e=>typeof e==='object'?JSON.stringify(e):e).join(', ')); if (typeof x==='object') return Object.entries(x).map(([k,v])=>`${esc(k)}=<b>${esc(typeof v==='object'?JSON.stringify(v):v)}</b>`).join('<br>'); return esc(x);}
 
 async function poll(){
   try{
