@@ -37,7 +37,9 @@ struct ProviderConfig {
   std::string api_key;   // secret; may be empty (e.g. ${VAR:-} unset) → no auth header sent
   std::string ca_file;   // PEM CA bundle replacing the system store (tests); empty = system
   ProviderTimeouts timeouts;
-  ReasoningEcho reasoning_echo = ReasoningEcho::Strip;
+  // Default `required`: DeepSeek V4 thinking mode answers 400 when a tool-call turn comes back
+  // without its reasoning_content; legacy deepseek-reasoner needs `forbidden`.
+  ReasoningEcho reasoning_echo = ReasoningEcho::Required;
   int64_t max_connections = 256;              // pool size per I/O thread
   std::map<std::string, std::string> headers;  // extra headers sent upstream (values may be secrets)
 
