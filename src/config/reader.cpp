@@ -1,6 +1,8 @@
 // Typed YAML reads with ${VAR} expansion and file:line:col diagnostics (see reader.hpp).
 #include "warden/config/reader.hpp"
 
+#include "warden/common/json_quote.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -45,27 +47,7 @@ std::optional<bool> parse_bool(std::string_view s) {
   return std::nullopt;
 }
 
-void json_escape(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void json_escape(std::string& out, std::string_view s) { append_json_quoted(out, s); }
 
 std::string quote(std::string_view s) {
   // For messages: short and printable, values from the environment never reach here.

@@ -1,3 +1,4 @@
+#include "warden/common/json_quote.hpp"
 #include "warden/router/circuit_breaker.hpp"
 
 #include <map>
@@ -17,27 +18,7 @@ const char* to_string(BreakerState s) {
 namespace {
 std::chrono::seconds secs(int64_t s) { return std::chrono::seconds(s < 0 ? 0 : s); }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string json_string(std::string_view s) { return json_quoted(s); }
 }  // namespace
 
 void CircuitBreaker::prune(Clock::time_point now, const config::CircuitBreakerConfig& cfg) {

@@ -1,5 +1,7 @@
 #include "errors.hpp"
 
+#include "warden/common/json_quote.hpp"
+
 #include <cstdio>
 
 namespace warden::server {
@@ -8,27 +10,7 @@ bool is_anthropic_path(std::string_view path) {
   return path.rfind("/anthropic/", 0) == 0 || path.rfind("/v1/messages", 0) == 0;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void append_json_string(std::string& out, std::string_view s) { append_json_quoted(out, s); }
 
 namespace {
 

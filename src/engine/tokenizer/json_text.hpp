@@ -4,28 +4,10 @@
 #include <string>
 #include <string_view>
 
+#include "warden/common/json_quote.hpp"
+
 namespace warden::engine::tok {
 
-inline void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+inline void append_json_string(std::string& out, std::string_view s) { append_json_quoted(out, s); }
 
 }  // namespace warden::engine::tok

@@ -1,3 +1,4 @@
+#include "warden/common/json_quote.hpp"
 #include "warden/telemetry/audit/audit_log.hpp"
 
 #include <fcntl.h>
@@ -17,27 +18,7 @@ namespace warden::telemetry {
 
 namespace {
 
-void append_escaped(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void append_escaped(std::string& out, std::string_view s) { append_json_quoted(out, s); }
 
 std::string now_rfc3339() {
   auto now = std::chrono::system_clock::now();
