@@ -26,7 +26,7 @@ const Verb kVerbs[] = {
     {"tokenize", warden::cli::tokenize, "tokenize --tokenizer FILE [TEXT]"},
     {"generate", warden::cli::generate, "generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--seed S]"},
     {"logits", warden::cli::logits, "logits --model DIR --ids 1,2,3"},
-    {"model", warden::cli::model, "model make-tiny --arch qwen2|llama|deepseek-moe --out DIR [--seed S] [--vocab qwen|deepseek|tiny]"},
+    {"model", warden::cli::model, "model make-tiny --arch qwen2|llama|deepseek-moe|deepseek-v2|deepseek-v3|qwen2-moe --out DIR [--seed S] [--vocab qwen|deepseek|tiny] (see: warden model --help)"},
 };
 
 int usage(FILE* out) {
