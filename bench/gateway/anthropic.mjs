@@ -2,35 +2,11 @@
 // next to the plain OpenAI proxy path, through the same warden to the same fake upstream.
 // Sequential requests (c=1) over keep-alive connections; reports p50/p90/mean per row.
 // Not a test: run by bench/gateway/anthropic.sh.
-import http from 'node:http';
 import { reply, startFakeUpstream } from '../../tests/support/fake_upstream.mjs';
 import { CALLER_KEY, makeConfig, startWarden } from '../../tests/support/warden.mjs';
+import { agent, measure, printRows, WARMUP_REQUESTS as WARMUP } from './sequential_latency.mjs';
 
 const N = Number(process.env.BENCH_REQUESTS ?? 400);
-const WARMUP = 50;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-
-function post(url, headers, body) {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const t0 = process.hrtime.bigint();
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers } }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - t0) / 1e3) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-async function measure(name, url, headers, body) {
-  for (let i = 0; i < WARMUP; i++) await post(url, headers, body);
-  const us = [];
-  for (let i = 0; i < N; i++) us.push(await post(url, headers, body));
-  us.sort((a, b) => a - b);
-  const pct = (p) => us[Math.min(us.length - 1, Math.floor(us.length * p))];
-  return { name, p50: pct(0.5), p90: pct(0.9), mean: us.reduce((a, b) => a + b, 0) / us.length };
-}
 
 const fake = await startFakeUpstream();
 fake.setDefault(reply.chat({ content: ['Hello', ' from', ' the', ' bench', ' upstream.'] }));
@@ -41,20 +17,17 @@ const openai = (stream) => ({ model: 'fast', stream, messages: [{ role: 'user', 
 const anth = (stream) => ({ model: 'fast', max_tokens: 256, stream, messages: [{ role: 'user', content: 'Say hello.' }] });
 
 const rows = [];
-rows.push(await measure('direct upstream (json)', `${fake.url}/v1/chat/completions`, {}, { ...openai(false), model: 'deepseek-v4-flash' }));
-rows.push(await measure('warden OpenAI → OpenAI (json)', `${warden.url}/v1/chat/completions`, bearer, openai(false)));
-rows.push(await measure('warden Anthropic → OpenAI (json)', `${warden.url}/anthropic/v1/messages`, xkey, anth(false)));
-rows.push(await measure('direct upstream (sse)', `${fake.url}/v1/chat/completions`, {}, { ...openai(true), model: 'deepseek-v4-flash' }));
-rows.push(await measure('warden OpenAI → OpenAI (sse)', `${warden.url}/v1/chat/completions`, bearer, openai(true)));
-rows.push(await measure('warden Anthropic → OpenAI (sse)', `${warden.url}/anthropic/v1/messages`, xkey, anth(true)));
+rows.push(await measure('direct upstream (json)', `${fake.url}/v1/chat/completions`, {}, { ...openai(false), model: 'deepseek-v4-flash' }, N));
+rows.push(await measure('warden OpenAI → OpenAI (json)', `${warden.url}/v1/chat/completions`, bearer, openai(false), N));
+rows.push(await measure('warden Anthropic → OpenAI (json)', `${warden.url}/anthropic/v1/messages`, xkey, anth(false), N));
+rows.push(await measure('direct upstream (sse)', `${fake.url}/v1/chat/completions`, {}, { ...openai(true), model: 'deepseek-v4-flash' }, N));
+rows.push(await measure('warden OpenAI → OpenAI (sse)', `${warden.url}/v1/chat/completions`, bearer, openai(true), N));
+rows.push(await measure('warden Anthropic → OpenAI (sse)', `${warden.url}/anthropic/v1/messages`, xkey, anth(true), N));
 await warden.stop();
 await fake.close();
 agent.destroy();
 
-const f = (us) => (us / 1000).toFixed(2);
-console.log(`| path | p50 ms | p90 ms | mean ms |`);
-console.log(`|---|---:|---:|---:|`);
-for (const r of rows) console.log(`| ${r.name} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.mean)} |`);
+printRows(rows);
 const d = (a, b) => (rows[b].p50 - rows[a].p50) / 1000;
 console.log(`\nTranslation cost at p50: json ${d(1, 2).toFixed(2)} ms, sse ${d(4, 5).toFixed(2)} ms (Anthropic route minus OpenAI route); ` +
   `proxy cost at p50: json ${d(0, 1).toFixed(2)} ms, sse ${d(3, 4).toFixed(2)} ms (OpenAI route minus direct).`);
