@@ -1,5 +1,7 @@
 #include "warden/common/ids.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <random>
 
 namespace warden {
@@ -26,6 +28,21 @@ std::string new_request_id() {
     for (int i = 0; i < 16; ++i) out[half * 16 + i] = hex[(v >> (i * 4)) & 15];
   }
   return out;
+}
+
+std::string new_alnum_id(std::string_view prefix, int length) {
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kAlnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string id(prefix);
+  // The counter keeps ids distinct even if two threads' generators ever collide.
+  uint64_t r = rng() ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9E3779B97F4A7C15ull);
+  for (int i = 0; i < length; ++i) {
+    id.push_back(kAlnum[r % 62]);
+    r /= 62;
+    if (r == 0) r = rng();
+  }
+  return id;
 }
 
 }  // namespace warden

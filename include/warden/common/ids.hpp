@@ -9,5 +9,8 @@ namespace warden {
 bool is_sane_request_id(std::string_view id);
 // 32 lower-case hex chars from a per-thread generator seeded from std::random_device.
 std::string new_request_id();
+// `prefix` + `length` random [A-Za-z0-9] chars, unique per process (response ids such as
+// chatcmpl-… and msg_…).
+std::string new_alnum_id(std::string_view prefix, int length = 24);
 
 }  // namespace warden

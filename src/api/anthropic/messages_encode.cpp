@@ -1,3 +1,4 @@
+#include "warden/common/ids.hpp"
 #include "warden/api/anthropic/messages_encode.hpp"
 
 #include <simdjson.h>
@@ -76,19 +77,7 @@ void write_usage_fields(json::Writer& w, const Usage& u) {
   w.field_int("output_tokens", u.completion_tokens);
 }
 
-std::string new_message_id() {
-  static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kAlnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  std::string id = "msg_";
-  uint64_t r = rng() ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9E3779B97F4A7C15ull);
-  for (int i = 0; i < 24; ++i) {
-    id.push_back(kAlnum[r % 62]);
-    r /= 62;
-    if (r == 0) r = rng();
-  }
-  return id;
-}
+std::string new_message_id() { return new_alnum_id("msg_"); }
 
 // ---- upstream request ------------------------------------------------------------------
 

@@ -1,3 +1,4 @@
+#include "warden/common/ids.hpp"
 #include "warden/api/openai/chat_encode.hpp"
 
 #include <atomic>
@@ -167,19 +168,7 @@ void write_usage(json::Writer& w, const Usage& u) {
   w.end_object();
 }
 
-std::string new_completion_id() {
-  static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kAlnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  std::string id = "chatcmpl-";
-  uint64_t r = rng() ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9E3779B97F4A7C15ull);
-  for (int i = 0; i < 24; ++i) {
-    id.push_back(kAlnum[r % 62]);
-    r /= 62;
-    if (r == 0) r = rng();
-  }
-  return id;
-}
+std::string new_completion_id() { return new_alnum_id("chatcmpl-"); }
 
 // ---- ChunkEncoder -----------------------------------------------------------------
 
