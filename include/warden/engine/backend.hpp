@@ -23,6 +23,17 @@ struct ForwardBatch {
   std::vector<SequenceSlice> seqs;
 };
 
+// How one row is sampled when the backend samples on its device (sample_on_device):
+// temperature <= 1e-5 is greedy. Penalties and logprobs need the logits on the host,
+// so rows that ask for them never take this path.
+struct DeviceSampling {
+  float temperature = 0.0f;
+  float top_p = 1.0f;
+  int32_t top_k = 0;
+  uint64_t seed = 0;
+  uint64_t step = 0;  // tokens this sequence generated so far (keys the random stream)
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -34,6 +45,16 @@ class Backend {
   // `logits` with one row of vocab_size() floats per slice with need_logits, in slice order.
   // Called from the engine's executor thread only.
   virtual void forward(const ForwardBatch& batch, std::vector<float>& logits) = 0;
+  // Like forward(), but samples one token per need_logits slice on the device (one
+  // DeviceSampling per such slice, in slice order) so only the ids come back. Returns
+  // false, doing nothing, when the backend can't (the CPU backend samples on the host).
+  virtual bool forward_sample(const ForwardBatch& batch, const std::vector<DeviceSampling>& sampling,
+                              std::vector<int32_t>& ids) {
+    return false;
+  }
+  // False after an unrecoverable device error (e.g. an illegal address poisons a CUDA
+  // context): the engine then fails requests at once instead of retrying the device.
+  virtual bool healthy() const { return true; }
   virtual int32_t vocab_size() const = 0;
   virtual int32_t max_context() const = 0;
   virtual std::string name() const = 0;  // e.g. "cpu", "cuda:0"
