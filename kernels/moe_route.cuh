@@ -23,6 +23,10 @@ struct MoeRouting {
   bool norm_topk_prob = false;
   float routed_scaling_factor = 1.0f;
   bool scale_when_normalized = false;  // DeepSeek-V3 scales after normalising; V2 only when not
+  // DeepSeek renormalises only when top_k > 1; Qwen2-MoE (HF Qwen2MoeSparseMoeBlock) renormalises
+  // a single choice too (weight 1). Qwen2-MoE maps to {norm_topk_prob, normalize_top1 = true,
+  // routed_scaling_factor = 1}, the CPU route_token's Qwen2Moe branch.
+  bool normalize_top1 = false;
 };
 
 // router_logits: [n_tokens][num_experts] fp32 (the gate GEMM writes fp32, as HF computes
