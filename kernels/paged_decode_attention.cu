@@ -1,0 +1,438 @@
+// Paged decode attention: one query token per sequence against its whole paged context.
+//
+// Grid (kv_head × head-chunk, seq, split). A CTA serves the query heads of one KV head
+// (up to kMaxHeadsPerCta of them), so each K/V row is read from memory once per group,
+// not once per query head. The context is cut into partitions of kPartition tokens
+// (split-K); each split walks its partition in tiles of kTile tokens staged in shared
+// memory with cp.async (K of the next tile loads while this tile's V is used, V of the
+// next while its scores are computed), with an online softmax in fp32. A sequence that
+// needs one split writes its output directly; otherwise each split leaves its unnormalised
+// accumulator with its running max and sum in the workspace and a second kernel merges
+// them by log-sum-exp.
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+
+#include "kernels/attention_common.cuh"
+#include "kernels/paged_attention.cuh"
+
+namespace warden::kernels {
+namespace {
+
+using attn::bf16x8_to_float;
+using attn::cp_async16;
+using attn::cp_async_commit;
+using attn::cp_async_wait;
+
+constexpr int kThreads = 128;
+constexpr int kWarps = kThreads / 32;
+constexpr int kTile = 64;            // tokens per shared-memory tile (the score pass maps t to lanes: 2 warps)
+constexpr int kPartition = 512;      // tokens per split (a multiple of kTile)
+constexpr int kMaxVecsPerThread = 4;  // output vectors of 8 values one thread accumulates
+constexpr int kMaxHeadsPerCta = 16;
+static_assert(kPartition % kTile == 0, "a split is whole tiles");
+static_assert(kTile == 64, "the softmax pass reads two scores per lane");
+
+struct DecodeParams {
+  const bf16* q;
+  int64_t q_stride;
+  const int32_t* block_tables;
+  int32_t max_blocks_per_seq;
+  const int32_t* context_lens;
+  int32_t num_heads, group, heads_per_cta, head_chunks;
+  int32_t num_kv_heads, k_dim, v_dim, block_tokens;
+  float scale_log2;
+  const bf16* k_cache;
+  const bf16* v_cache;
+  bf16* out;
+  int64_t out_stride;
+  float* ws_acc;  // [n_seqs][num_heads][max_splits][v_dim]; null when max_splits == 1
+  float* ws_m;    // [n_seqs][num_heads][max_splits] running max (log2 domain)
+  float* ws_l;    // [n_seqs][num_heads][max_splits] running sum
+  int32_t max_splits;
+};
+
+// Splits sequence of length ctx uses; the last one absorbs any tail beyond max_splits.
+__host__ __device__ inline int32_t splits_for(int32_t ctx, int32_t max_splits) {
+  if (ctx <= 0) return 0;
+  const int32_t n = (ctx + kPartition - 1) / kPartition;
+  return n < max_splits ? n : max_splits;
+}
+
+// Shared-memory carve-up; the host sizes the launch with the same function.
+struct DecodeSmem {
+  size_t k_tile, v_tile, q, scores, red, rows, m, l, corr, total;
+};
+__host__ __device__ inline DecodeSmem decode_smem(int32_t k_dim, int32_t v_dim, int32_t heads) {
+  DecodeSmem s{};
+  size_t off = 0;
+  s.k_tile = off;  // [kTile][k_dim + 8] bf16: +8 keeps lanes reading rows t, t+1.. in distinct banks
+  off += size_t(kTile) * (k_dim + 8) * 2;
+  s.v_tile = off;  // [kTile][v_dim + 8] bf16
+  off += size_t(kTile) * (v_dim + 8) * 2;
+  s.q = off;  // [heads][k_dim] bf16
+  off += size_t(heads) * k_dim * 2;
+  s.scores = off;  // [heads][kTile] fp32: scores, then probabilities
+  off += size_t(heads) * kTile * 4;
+  s.red = off;  // [kThreads][8] fp32: token-slice partial accumulators
+  off += size_t(kThreads) * 8 * 4;
+  s.rows = off;  // [kTile] int64 row indices of the tile's tokens
+  off += size_t(kTile) * 8;
+  s.m = off;
+  off += size_t(heads) * 4;
+  s.l = off;
+  off += size_t(heads) * 4;
+  s.corr = off;
+  off += size_t(heads) * 4;
+  s.total = off;
+  return s;
+}
+
+// Issues cp.async for `len` rows of `dim` bf16 into a tile with row stride dim + 8.
+__device__ __forceinline__ void load_tile_rows(bf16* dst, const bf16* cache, const int64_t* rows, int len, int dim) {
+  const int nv = dim / 8;
+  for (int i = threadIdx.x; i < len * nv; i += kThreads) {
+    const int t = i / nv, c = i - t * nv;
+    cp_async16(dst + t * (dim + 8) + c * 8, cache + rows[t] * dim + c * 8);
+  }
+}
+
+__global__ void __launch_bounds__(kThreads) paged_decode_kernel(const DecodeParams p) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int kv_head = blockIdx.x / p.head_chunks;
+  const int chunk = blockIdx.x - kv_head * p.head_chunks;
+  const int gc = min(p.heads_per_cta, p.group - chunk * p.heads_per_cta);  // heads in this CTA (>= 1)
+  const int head0 = kv_head * p.group + chunk * p.heads_per_cta;            // its first query head
+  const int s = blockIdx.y;
+  const int split = blockIdx.z;
+  const int ctx = p.context_lens[s];
+  const int n_splits = splits_for(ctx, p.max_splits);
+  const int k_dim = p.k_dim, v_dim = p.v_dim;
+  bf16* out = p.out + int64_t(s) * p.out_stride + int64_t(head0) * v_dim;
+
+  if (n_splits == 0) {  // empty context: nothing to attend to, output zeros
+    if (split == 0)
+      for (int i = tid; i < gc * v_dim; i += kThreads) out[i] = __float2bfloat16(0.0f);
+    return;
+  }
+  if (split >= n_splits) return;  // this sequence is shorter than the grid's longest
+  const int begin = split * kPartition;
+  const int end = split == n_splits - 1 ? ctx : begin + kPartition;
+
+  const DecodeSmem L = decode_smem(k_dim, v_dim, p.heads_per_cta);
+  bf16* k_s = reinterpret_cast<bf16*>(smem + L.k_tile);
+  bf16* v_s = reinterpret_cast<bf16*>(smem + L.v_tile);
+  bf16* q_s = reinterpret_cast<bf16*>(smem + L.q);
+  float* sc_s = reinterpret_cast<float*>(smem + L.scores);
+  float* red_s = reinterpret_cast<float*>(smem + L.red);
+  int64_t* rows_s = reinterpret_cast<int64_t*>(smem + L.rows);
+  float* m_s = reinterpret_cast<float*>(smem + L.m);
+  float* l_s = reinterpret_cast<float*>(smem + L.l);
+  float* corr_s = reinterpret_cast<float*>(smem + L.corr);
+
+  // The gc heads of this CTA are one contiguous run of the query row.
+  const bf16* q = p.q + int64_t(s) * p.q_stride + int64_t(head0) * k_dim;
+  for (int i = tid; i < gc * k_dim; i += kThreads) q_s[i] = q[i];
+  if (tid < gc) {
+    m_s[tid] = -INFINITY;
+    l_s[tid] = 0.0f;
+  }
+  const int32_t* table = p.block_tables + int64_t(s) * p.max_blocks_per_seq;
+
+  // Output vectors (head g, 8 values at column c*8): nvo of them, `width` threads per
+  // token slice, n_slices slices splitting each tile's tokens when the group is small.
+  const int nvec = v_dim / 8;
+  const int nvo = gc * nvec;  // <= kMaxVecsPerThread * kThreads (host guarantees)
+  const int width = min(nvo, kThreads);
+  const int n_slices = kThreads / width;
+  const int slice = tid / width;
+  const int base = tid - slice * width;
+  const bool pv_active = slice < n_slices;
+  float acc[kMaxVecsPerThread][8];
+#pragma unroll
+  for (int k = 0; k < kMaxVecsPerThread; ++k)
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[k][j] = 0.0f;
+
+  // Prologue: rows of tile 0, then its K and V as two cp.async groups.
+  int len = min(kTile, end - begin);
+  if (tid < len) rows_s[tid] = attn::kv_row(table, begin + tid, p.block_tokens, p.num_kv_heads, kv_head);
+  __syncthreads();
+  load_tile_rows(k_s, p.k_cache, rows_s, len, k_dim);
+  cp_async_commit();
+  load_tile_rows(v_s, p.v_cache, rows_s, len, v_dim);
+  cp_async_commit();
+
+  const int nk = k_dim / 8;
+  for (int t0 = begin; t0 < end; t0 += kTile) {
+    const int next = t0 + kTile;
+    const int next_len = next < end ? min(kTile, end - next) : 0;
+
+    // 1. K of this tile has landed (V may still be in flight).
+    cp_async_wait<1>();
+    __syncthreads();
+
+    // 2. Scores of every (head, token) pair; a warp covers 32 tokens of one head, so the
+    //    query row is a broadcast and the padded K rows spread over the banks.
+    for (int idx = tid; idx < gc * kTile; idx += kThreads) {
+      const int g = idx / kTile, t = idx - g * kTile;
+      float score = -INFINITY;
+      if (t < len) {
+        const uint4* kr = reinterpret_cast<const uint4*>(k_s + t * (k_dim + 8));
+        const uint4* qr = reinterpret_cast<const uint4*>(q_s + g * k_dim);
+        float a0 = 0.0f, a1 = 0.0f;
+        for (int c = 0; c < nk; ++c) {
+          float kf[8], qf[8];
+          bf16x8_to_float(kr[c], kf);
+          bf16x8_to_float(qr[c], qf);
+#pragma unroll
+          for (int j = 0; j < 8; j += 2) {
+            a0 = fmaf(qf[j], kf[j], a0);
+            a1 = fmaf(qf[j + 1], kf[j + 1], a1);
+          }
+        }
+        score = (a0 + a1) * p.scale_log2;
+      }
+      sc_s[idx] = score;
+    }
+    __syncthreads();
+
+    // 3. Online softmax, one warp per head: probabilities replace the scores, the old
+    //    accumulator is rescaled by corr. Every tile holds >= 1 real token, so the new
+    //    max is finite and exp2f(-inf - m) = 0 covers both padding and the first tile.
+    for (int g = warp; g < gc; g += kWarps) {
+      float* sc = sc_s + g * kTile;
+      const float v0 = sc[lane], v1 = sc[lane + 32];
+      const float m_old = m_s[g];
+      const float m_new = fmaxf(m_old, attn::warp_max(fmaxf(v0, v1)));
+      const float p0 = exp2f(v0 - m_new), p1 = exp2f(v1 - m_new);
+      sc[lane] = p0;
+      sc[lane + 32] = p1;
+      const float sum = attn::warp_sum(p0 + p1);
+      __syncwarp();  // every lane has read m_s[g] before lane 0 replaces it
+      if (lane == 0) {
+        const float corr = exp2f(m_old - m_new);
+        corr_s[g] = corr;
+        l_s[g] = l_s[g] * corr + sum;
+        m_s[g] = m_new;
+      }
+    }
+    // Rows of the next tile (the in-flight V copies already took their addresses).
+    if (tid < next_len) rows_s[tid] = attn::kv_row(table, next + tid, p.block_tokens, p.num_kv_heads, kv_head);
+    __syncthreads();
+
+    // 4. K of the next tile streams in while V of this one is used.
+    if (next_len > 0) load_tile_rows(k_s, p.k_cache, rows_s, next_len, k_dim);
+    cp_async_commit();  // possibly empty: keeps the group count uniform
+    cp_async_wait<1>();  // this tile's V
+    __syncthreads();
+
+    // 5. acc = acc * corr + P · V for this thread's output vectors and token slice.
+    if (pv_active) {
+#pragma unroll
+      for (int k = 0; k < kMaxVecsPerThread; ++k) {
+        const int vi = base + k * width;
+        if (vi < nvo) {
+          const int g = vi / nvec, c = vi - g * nvec;
+          const float corr = corr_s[g];
+#pragma unroll
+          for (int j = 0; j < 8; ++j) acc[k][j] *= corr;
+          const float* pr = sc_s + g * kTile;
+          for (int t = slice; t < len; t += n_slices) {
+            float vf[8];
+            bf16x8_to_float(*reinterpret_cast<const uint4*>(v_s + t * (v_dim + 8) + c * 8), vf);
+            const float w = pr[t];
+#pragma unroll
+            for (int j = 0; j < 8; ++j) acc[k][j] = fmaf(w, vf[j], acc[k][j]);
+          }
+        }
+      }
+    }
+    __syncthreads();  // V tile and probabilities are free
+
+    // 6. V of the next tile streams in while its scores are computed.
+    if (next_len > 0) load_tile_rows(v_s, p.v_cache, rows_s, next_len, v_dim);
+    cp_async_commit();
+    len = next_len;
+  }
+  cp_async_wait<0>();  // only empty groups remain; leave none behind
+
+  // Sum the token slices (only when nvo < kThreads, so each thread holds one vector).
+  if (n_slices > 1) {
+    if (pv_active) {
+#pragma unroll
+      for (int j = 0; j < 8; ++j) red_s[tid * 8 + j] = acc[0][j];
+    }
+    __syncthreads();
+    if (slice == 0) {
+      for (int sl = 1; sl < n_slices; ++sl) {
+        const float* r = red_s + (sl * width + base) * 8;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[0][j] += r[j];
+      }
+    }
+  }
+  if (slice != 0) return;
+
+  if (n_splits == 1) {
+#pragma unroll
+    for (int k = 0; k < kMaxVecsPerThread; ++k) {
+      const int vi = base + k * width;
+      if (vi < nvo) {
+        const int g = vi / nvec, c = vi - g * nvec;
+        const float inv = 1.0f / l_s[g];
+        bf16* o = out + int64_t(g) * v_dim + c * 8;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) o[j] = __float2bfloat16(acc[k][j] * inv);
+      }
+    }
+    return;
+  }
+  const int64_t part_head0 = (int64_t(s) * p.num_heads + head0) * p.max_splits + split;
+#pragma unroll
+  for (int k = 0; k < kMaxVecsPerThread; ++k) {
+    const int vi = base + k * width;
+    if (vi < nvo) {
+      const int g = vi / nvec, c = vi - g * nvec;
+      float4* w = reinterpret_cast<float4*>(p.ws_acc + (part_head0 + int64_t(g) * p.max_splits) * v_dim + c * 8);
+      w[0] = make_float4(acc[k][0], acc[k][1], acc[k][2], acc[k][3]);
+      w[1] = make_float4(acc[k][4], acc[k][5], acc[k][6], acc[k][7]);
+    }
+  }
+  if (tid < gc) {
+    p.ws_m[part_head0 + int64_t(tid) * p.max_splits] = m_s[tid];
+    p.ws_l[part_head0 + int64_t(tid) * p.max_splits] = l_s[tid];
+  }
+}
+
+// Merge of the splits of one (sequence, head): weights 2^(m_i - M), out = Σ w_i acc_i / Σ w_i l_i.
+constexpr int kMergeThreads = 128;
+
+__global__ void __launch_bounds__(kMergeThreads) paged_decode_merge_kernel(const DecodeParams p) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  float* w_s = reinterpret_cast<float*>(smem);  // [max_splits]
+  __shared__ float red[kMergeThreads / 32];
+  __shared__ float total[2];
+  const int h = blockIdx.x, s = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int n_splits = splits_for(p.context_lens[s], p.max_splits);
+  if (n_splits <= 1) return;  // written directly by the first kernel (or zeros)
+  const int64_t part0 = (int64_t(s) * p.num_heads + h) * p.max_splits;
+
+  float mx = -INFINITY;
+  for (int i = tid; i < n_splits; i += kMergeThreads) mx = fmaxf(mx, p.ws_m[part0 + i]);
+  mx = attn::warp_max(mx);
+  if (lane == 0) red[warp] = mx;
+  __syncthreads();
+  if (tid == 0) {
+    float m = red[0];
+    for (int i = 1; i < kMergeThreads / 32; ++i) m = fmaxf(m, red[i]);
+    total[0] = m;
+  }
+  __syncthreads();
+  const float m_all = total[0];  // finite: every split saw at least one token
+  float lsum = 0.0f;
+  for (int i = tid; i < n_splits; i += kMergeThreads) {
+    const float w = exp2f(p.ws_m[part0 + i] - m_all);
+    w_s[i] = w;
+    lsum += w * p.ws_l[part0 + i];
+  }
+  lsum = attn::warp_sum(lsum);
+  __syncthreads();  // red[] reads above are done before it is reused
+  if (lane == 0) red[warp] = lsum;
+  __syncthreads();
+  if (tid == 0) {
+    float l = 0.0f;
+    for (int i = 0; i < kMergeThreads / 32; ++i) l += red[i];
+    total[1] = 1.0f / l;
+  }
+  __syncthreads();
+  const float inv = total[1];
+  bf16* out = p.out + int64_t(s) * p.out_stride + int64_t(h) * p.v_dim;
+  const float* acc = p.ws_acc + part0 * p.v_dim;
+  for (int d = tid; d < p.v_dim; d += kMergeThreads) {
+    float a = 0.0f;
+    for (int i = 0; i < n_splits; ++i) a = fmaf(w_s[i], acc[int64_t(i) * p.v_dim + d], a);
+    out[d] = __float2bfloat16(a * inv);
+  }
+}
+
+int32_t max_splits_for(const PagedAttentionBatch& batch) {
+  const int32_t n = (batch.max_context + kPartition - 1) / kPartition;
+  return n > 1 ? n : 1;
+}
+
+size_t workspace_per_split(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
+                           const AttentionHeads& heads) {
+  return size_t(batch.n_seqs) * size_t(heads.num_heads) * (size_t(layout.v_dim) + 2) * sizeof(float);
+}
+
+}  // namespace
+
+size_t paged_decode_attention_workspace_bytes(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
+                                              const AttentionHeads& heads) {
+  if (batch.n_seqs <= 0) return 0;
+  const int32_t splits = max_splits_for(batch);
+  return splits > 1 ? size_t(splits) * workspace_per_split(batch, layout, heads) : 0;
+}
+
+void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentionBatch& batch,
+                            const PagedKvLayout& layout, const AttentionHeads& heads, const bf16* k_cache,
+                            const bf16* v_cache, bf16* out, int64_t out_stride, void* workspace,
+                            size_t workspace_bytes, cudaStream_t stream) {
+  if (batch.n_seqs <= 0 || heads.num_heads <= 0 || layout.num_kv_heads <= 0) return;
+  // Head widths are multiples of 8 (16-byte rows) up to 256; the group divides evenly.
+  if (layout.k_dim <= 0 || layout.k_dim % 8 || layout.k_dim > 256 || layout.v_dim <= 0 || layout.v_dim % 8 ||
+      layout.v_dim > 256 || heads.num_heads % layout.num_kv_heads)
+    return;
+
+  DecodeParams p{};
+  p.q = q;
+  p.q_stride = q_stride;
+  p.block_tables = batch.block_tables;
+  p.max_blocks_per_seq = batch.max_blocks_per_seq;
+  p.context_lens = batch.context_lens;
+  p.num_heads = heads.num_heads;
+  p.group = heads.num_heads / layout.num_kv_heads;
+  // Heads per CTA: at most kMaxHeadsPerCta and kMaxVecsPerThread·kThreads output vectors
+  // (always 16 for v_dim <= 256); a larger group is cut into even chunks.
+  const int32_t cap = std::min(kMaxHeadsPerCta, kMaxVecsPerThread * kThreads / (layout.v_dim / 8));
+  p.head_chunks = (p.group + cap - 1) / cap;
+  p.heads_per_cta = (p.group + p.head_chunks - 1) / p.head_chunks;
+  p.num_kv_heads = layout.num_kv_heads;
+  p.k_dim = layout.k_dim;
+  p.v_dim = layout.v_dim;
+  p.block_tokens = layout.block_tokens;
+  p.scale_log2 = heads.scale * attn::kLog2e;
+  p.k_cache = k_cache;
+  p.v_cache = v_cache;
+  p.out = out;
+  p.out_stride = out_stride;
+
+  // Splits: what max_context asks for, fewer if the workspace is short (the last split
+  // then takes the rest, slower but still exact); one split needs no workspace.
+  int32_t splits = max_splits_for(batch);
+  if (splits > 1) {
+    const size_t per_split = workspace_per_split(batch, layout, heads);
+    const size_t fit = workspace ? workspace_bytes / per_split : 0;
+    if (fit < size_t(splits)) splits = fit >= 2 ? int32_t(fit) : 1;
+  }
+  p.max_splits = splits;
+  if (splits > 1) {
+    const size_t n_parts = size_t(batch.n_seqs) * size_t(heads.num_heads) * size_t(splits);
+    p.ws_acc = static_cast<float*>(workspace);
+    p.ws_m = p.ws_acc + n_parts * size_t(layout.v_dim);
+    p.ws_l = p.ws_m + n_parts;
+  }
+
+  const size_t smem = decode_smem(layout.k_dim, layout.v_dim, p.heads_per_cta).total;
+  if (smem > 48 * 1024) cudaFuncSetAttribute(paged_decode_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  const dim3 grid(unsigned(layout.num_kv_heads * p.head_chunks), unsigned(batch.n_seqs), unsigned(splits));
+  paged_decode_kernel<<<grid, kThreads, smem, stream>>>(p);
+  if (splits > 1) {
+    const dim3 merge_grid(unsigned(heads.num_heads), unsigned(batch.n_seqs));
+    paged_decode_merge_kernel<<<merge_grid, kMergeThreads, size_t(splits) * sizeof(float), stream>>>(p);
+  }
+}
+
+}  // namespace warden::kernels
