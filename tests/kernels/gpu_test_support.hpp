@@ -177,7 +177,8 @@ inline float max_scaled_error(const std::vector<float>& got, const std::vector<f
   return m;
 }
 
-// One bf16 ulp relative: 2^-8 (8 significant bits); rounding to nearest errs by half that.
+// bf16's unit roundoff (8 significant bits): one rounding to nearest is off by at most
+// 2^-8 of the value (half an ulp, at the bottom of a binade).
 inline constexpr float kBf16Eps = 1.0f / 256.0f;
 
 }  // namespace warden::kernels::test
