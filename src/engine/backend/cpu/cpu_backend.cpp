@@ -10,16 +10,34 @@
 namespace warden::engine::cpu {
 
 CpuBackend::CpuBackend(const std::string& model_dir, int threads)
-    : config_(load_model_config(model_dir)), weights_(config_, model_dir), rotary_(config_), threads_(threads) {}
+    : config_(load_model_config(model_dir)),
+      local_(config_),
+      weights_(std::make_shared<const CpuWeights>(config_, model_dir)),
+      rotary_(config_),
+      threads_(threads) {}
 
+CpuBackend::CpuBackend(const ModelConfig& config, std::shared_ptr<const CpuWeights> shard,
+                       const parallel::ShardPlan& plan, parallel::Communicator& comm, int threads)
+    : config_(config),
+      local_(plan.shard_config),
+      weights_(std::move(shard)),
+      comm_(&comm),
+      plan_(plan),
+      rotary_(config_),
+      threads_(threads) {
+  if (comm.rank() != plan.rank || comm.world() != plan.world)
+    throw std::logic_error("CpuBackend: communicator rank/world differ from the shard plan's");
+}
+
+// Only this rank's KV heads (local_): a rank caches what its own query heads read.
 void CpuBackend::allocate_kv(int32_t num_blocks, int32_t block_tokens) {
-  kv_.allocate(config_.num_layers, num_blocks, block_tokens, config_.num_kv_heads * config_.k_head_dim(),
-               config_.num_kv_heads * config_.v_head_dim());
+  kv_.allocate(local_.num_layers, num_blocks, block_tokens, local_.num_kv_heads * local_.k_head_dim(),
+               local_.num_kv_heads * local_.v_head_dim());
 }
 
 size_t CpuBackend::kv_bytes_per_block(int32_t block_tokens) const {
-  return PagedKvPool::bytes_per_block(config_.num_layers, block_tokens, config_.num_kv_heads * config_.k_head_dim(),
-                                      config_.num_kv_heads * config_.v_head_dim());
+  return PagedKvPool::bytes_per_block(local_.num_layers, block_tokens, local_.num_kv_heads * local_.k_head_dim(),
+                                      local_.num_kv_heads * local_.v_head_dim());
 }
 
 int32_t CpuBackend::max_context() const {
@@ -55,7 +73,7 @@ void CpuBackend::plan_rows(const ForwardBatch& batch) {
 
 void CpuBackend::forward(const ForwardBatch& batch, std::vector<float>& logits) {
   if (!kv_.allocated()) throw std::logic_error("CpuBackend::forward before allocate_kv");
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   plan_rows(batch);
   const int64_t hidden = c.hidden_size, half = rotary_.half(), total = int64_t(batch.tokens.size());
 
@@ -69,7 +87,7 @@ void CpuBackend::forward(const ForwardBatch& batch, std::vector<float>& logits) 
       const int32_t tok = batch.tokens[size_t(src)];
       if (tok < 0 || tok >= c.vocab_size) throw std::out_of_range("token id " + std::to_string(tok) + " outside vocab");
       const int64_t r = row_start_[s] + i;
-      std::copy_n(weights_.embed() + int64_t(tok) * hidden, hidden, x_.data() + r * hidden);
+      std::copy_n(weights_->embed() + int64_t(tok) * hidden, hidden, x_.data() + r * hidden);
       // One cos/sin row per token, shared by every layer.
       rotary_.angles(int64_t(seq.num_cached_tokens) + i, cos_.data() + r * half, sin_.data() + r * half);
     }
@@ -82,7 +100,7 @@ void CpuBackend::forward(const ForwardBatch& batch, std::vector<float>& logits) 
 }
 
 void CpuBackend::project_gqa(const LayerWeights& w, int64_t total) {
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t hidden = c.hidden_size, half = rotary_.half();
   const int64_t q_dim = int64_t(c.num_heads) * c.head_dim, kv_dim = int64_t(c.num_kv_heads) * c.head_dim;
   for (const RowGroup& g : groups_) {
@@ -102,7 +120,7 @@ void CpuBackend::project_mla(const LayerWeights& w, int64_t total) {
   // plus one rope key shared by all heads, latent → per-head k_nope and v. Its two
   // LoRA norms are built without an eps argument, so they use the class default 1e-6.
   constexpr float kLoraNormEps = 1e-6f;
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const MlaConfig& m = c.mla;
   const int64_t hidden = c.hidden_size, half = rotary_.half(), heads = c.num_heads;
   const int64_t qh = m.q_head_dim(), q_dim = heads * qh, v_dim = heads * m.v_head_dim;
@@ -150,8 +168,8 @@ void CpuBackend::project_mla(const LayerWeights& w, int64_t total) {
 }
 
 void CpuBackend::attention_block(int32_t l, const ForwardBatch& batch) {
-  const ModelConfig& c = config_;
-  const LayerWeights& w = weights_.layers()[size_t(l)];
+  const ModelConfig& c = local_;
+  const LayerWeights& w = weights_->layers()[size_t(l)];
   const int64_t hidden = c.hidden_size;
   const int64_t q_dim = int64_t(c.num_heads) * c.k_head_dim(), o_dim = int64_t(c.num_heads) * c.v_head_dim();
   const int64_t k_row = int64_t(c.num_kv_heads) * c.k_head_dim(), v_row = int64_t(c.num_kv_heads) * c.v_head_dim();
@@ -183,12 +201,14 @@ void CpuBackend::attention_block(int32_t l, const ForwardBatch& batch) {
   }
   for (const RowGroup& g : groups_)
     g.gemm(attn_.data() + g.row0 * o_dim, g.rows, w.o, w.o_bias, proj_.data() + g.row0 * hidden);
+  // Row-parallel o_proj: each rank holds a partial sum over its heads.
+  if (comm_) comm_->all_reduce_sum(proj_.data(), size_t(total * hidden));
   add_inplace(x_.data(), proj_.data(), total * hidden);
 }
 
 void CpuBackend::ffn_block(int32_t l) {
-  const ModelConfig& c = config_;
-  const LayerWeights& w = weights_.layers()[size_t(l)];
+  const ModelConfig& c = local_;
+  const LayerWeights& w = weights_->layers()[size_t(l)];
   const int64_t hidden = c.hidden_size, total = int64_t(x_.size()) / hidden;
   for (int64_t r = 0; r < total; ++r)
     rms_norm(x_.data() + r * hidden, w.post_norm, float(c.rms_norm_eps), c.hidden_size, h_.data() + r * hidden);
@@ -200,6 +220,8 @@ void CpuBackend::ffn_block(int32_t l) {
     else
       mlp_forward(g.gemm, w.mlp, h, g.rows, ffn_scratch_, out);
   }
+  // Row-parallel down_proj (of the MLP or of every expert): a partial sum per rank.
+  if (comm_) comm_->all_reduce_sum(proj_.data(), size_t(total * hidden));
   add_inplace(x_.data(), proj_.data(), total * hidden);
 }
 
@@ -215,12 +237,36 @@ void CpuBackend::lm_head(const ForwardBatch& batch, std::vector<float>& logits) 
     if (!seq.need_logits || seq.num_new_tokens == 0) continue;
     const int64_t r = row_start_[s] + seq.num_new_tokens - 1;
     head_in_.resize(size_t(rows + 1) * size_t(hidden));
-    rms_norm(x_.data() + r * hidden, weights_.final_norm(), float(c.rms_norm_eps), c.hidden_size,
+    rms_norm(x_.data() + r * hidden, weights_->final_norm(), float(c.rms_norm_eps), c.hidden_size,
              head_in_.data() + int64_t(rows) * hidden);
     ++rows;
   }
   logits.resize(size_t(rows) * size_t(c.vocab_size));
-  rowwise_linear(head_in_.data(), rows, weights_.lm_head(), nullptr, logits.data(), threads_);
+  if (!comm_) {
+    rowwise_linear(head_in_.data(), rows, weights_->lm_head(), nullptr, logits.data(), threads_);
+    return;
+  }
+  // Vocab-parallel: this rank's rows of the head give a [rows, vocab_chunk] slab (zero
+  // padded on a short last shard); the gather lines the slabs up by rank.
+  if (rows == 0) return;  // same batch on every rank: all skip the gather together
+  const Matrix& head = weights_->lm_head();
+  const int64_t chunk = plan_.vocab_chunk, world = plan_.world;
+  head_out_.assign(size_t(rows) * size_t(chunk), 0.0f);
+  if (head.rows == chunk) {
+    rowwise_linear(head_in_.data(), rows, head, nullptr, head_out_.data(), threads_);
+  } else if (head.rows > 0) {
+    gathered_.resize(size_t(rows) * size_t(head.rows));
+    rowwise_linear(head_in_.data(), rows, head, nullptr, gathered_.data(), threads_);
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy_n(gathered_.data() + r * head.rows, head.rows, head_out_.data() + r * chunk);
+  }
+  gathered_.resize(size_t(world * rows * chunk));
+  comm_->all_gather(head_out_.data(), head_out_.size(), gathered_.data());
+  for (int64_t k = 0; k < world; ++k) {
+    const int64_t v0 = std::min<int64_t>(c.vocab_size, k * chunk), width = std::min<int64_t>(c.vocab_size, v0 + chunk) - v0;
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy_n(gathered_.data() + (k * rows + r) * chunk, width, logits.data() + r * c.vocab_size + v0);
+  }
 }
 
 }  // namespace warden::engine::cpu

@@ -142,6 +142,8 @@ CpuWeights::CpuWeights(const ModelConfig& config, const std::string& model_dir)
   progress_.reset();
 }
 
+CpuWeights::CpuWeights(const ModelConfig& config) : config_(config) {}
+
 CpuWeights::~CpuWeights() = default;
 
 }  // namespace warden::engine::cpu

@@ -6,6 +6,11 @@
 // one rowwise GEMM per weight (bitwise independent of the other rows), so the weights
 // are read once per step, not once per sequence. Which path a slice takes depends only
 // on its own size, never on the rest of the batch.
+//
+// Tensor parallelism: a CpuBackend can be one rank of a group (parallel/shard_plan.hpp).
+// It then computes its shard of every layer (its heads, its MLP columns) and calls the
+// communicator's all_reduce_sum once after o_proj and once after the FFN, and gathers
+// the vocab-parallel LM head; TensorParallelBackend drives N of them, one thread each.
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +22,8 @@
 #include "warden/engine/backend/cpu/paged_kv_pool.hpp"
 #include "warden/engine/backend/cpu/rotary.hpp"
 #include "warden/engine/backend/cpu/thread_pool.hpp"
+#include "warden/engine/parallel/communicator.hpp"
+#include "warden/engine/parallel/shard_plan.hpp"
 
 namespace warden::engine::cpu {
 
@@ -24,6 +31,10 @@ class CpuBackend final : public Backend {
  public:
   // Loads config.json and the safetensors weights from model_dir. Throws on any problem.
   explicit CpuBackend(const std::string& model_dir, int threads = 0);
+  // Rank plan.rank of a tensor-parallel group: `shard` is CpuWeights::shard(full, plan),
+  // `config` the whole model's. `comm` is this rank's and must outlive the backend.
+  CpuBackend(const ModelConfig& config, std::shared_ptr<const CpuWeights> shard, const parallel::ShardPlan& plan,
+             parallel::Communicator& comm, int threads = 0);
 
   void allocate_kv(int32_t num_blocks, int32_t block_tokens) override;
   size_t kv_bytes_per_block(int32_t block_tokens) const override;
@@ -32,7 +43,7 @@ class CpuBackend final : public Backend {
   int32_t max_context() const override;
   std::string name() const override { return "cpu"; }
 
-  const ModelConfig& config() const { return config_; }
+  const ModelConfig& config() const { return config_; }  // the whole model, also on a rank
 
   static constexpr int32_t kBlasMinTokens = 16;
 
@@ -52,7 +63,10 @@ class CpuBackend final : public Backend {
   void lm_head(const ForwardBatch& batch, std::vector<float>& logits);
 
   ModelConfig config_;
-  CpuWeights weights_;
+  ModelConfig local_;  // what this backend computes: config_, or a rank's shard_config
+  std::shared_ptr<const CpuWeights> weights_;
+  parallel::Communicator* comm_ = nullptr;  // null: the whole model on its own
+  parallel::ShardPlan plan_;
   Rotary rotary_;
   PagedKvPool kv_;
   ThreadPool threads_;
@@ -62,6 +76,7 @@ class CpuBackend final : public Backend {
   std::vector<int64_t> row_start_;  // first row of each slice
   std::vector<RowGroup> groups_;
   std::vector<float> x_, h_, q_, k_, v_, attn_, proj_, cos_, sin_, head_in_, latent_, latent_norm_, q_lora_, kv_up_;
+  std::vector<float> head_out_, gathered_;  // a rank's LM-head slab and the gathered slabs
 };
 
 }  // namespace warden::engine::cpu

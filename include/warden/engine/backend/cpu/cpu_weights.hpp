@@ -10,6 +10,10 @@
 #include "warden/engine/model/model_config.hpp"
 #include "warden/engine/weights/weight_store.hpp"
 
+namespace warden::engine::parallel {
+struct ShardPlan;
+}
+
 namespace warden::engine::cpu {
 
 // Row-major [rows = out_features, cols = in_features], as nn.Linear stores it.
@@ -63,7 +67,15 @@ class CpuWeights {
   const Matrix& lm_head() const { return lm_head_; }  // the embedding when tied
   const std::vector<LayerWeights>& layers() const { return layers_; }
 
+  // Tensor parallelism: the part of `full` that rank plan.rank holds, shaped for
+  // plan.shard_config (cpu_weights_shard.cpp). Column-parallel matrices and biases are
+  // row ranges, so views into `full` (which the shard keeps alive); row-parallel ones
+  // (o_proj, down_proj: column ranges) are copied; replicated tensors are shared.
+  static std::shared_ptr<const CpuWeights> shard(std::shared_ptr<const CpuWeights> full,
+                                                 const parallel::ShardPlan& plan);
+
  private:
+  explicit CpuWeights(const ModelConfig& config);  // empty; filled by shard()
   const float* tensor(const std::string& name, const std::vector<int64_t>& shape);
   Matrix matrix(const std::string& name, int32_t rows, int32_t cols);
   MlpWeights mlp(const std::string& prefix_gate, const std::string& prefix_up, const std::string& prefix_down,
@@ -78,6 +90,7 @@ class CpuWeights {
   const float* final_norm_ = nullptr;
   Matrix lm_head_;
   std::vector<LayerWeights> layers_;
+  std::shared_ptr<const CpuWeights> base_;  // a shard's views point into it
 };
 
 }  // namespace warden::engine::cpu
