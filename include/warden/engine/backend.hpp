@@ -52,6 +52,14 @@ class Backend {
                               std::vector<int32_t>& ids) {
     return false;
   }
+  // Sizes the per-step buffers for steps of up to `max_batched_tokens` tokens and
+  // `max_seqs` sequences, before the KV pool is sized, so that a device backend's
+  // kv_memory_budget() counts them. Optional: forward() grows what it needs anyway.
+  virtual void prepare(int32_t max_batched_tokens, int32_t max_seqs) {}
+  // Bytes the KV pool may take when `fraction` of the device's memory belongs to the
+  // engine (weights and activations already allocated count against it). 0 = no device
+  // budget: the engine sizes the pool from EngineConfig::kv_cache_bytes.
+  virtual size_t kv_memory_budget(double fraction) const { return 0; }
   // False after an unrecoverable device error (e.g. an illegal address poisons a CUDA
   // context): the engine then fails requests at once instead of retrying the device.
   virtual bool healthy() const { return true; }
@@ -62,6 +70,9 @@ class Backend {
 
 // Loads the model folder (config.json, *.safetensors) onto `device` ("auto", "cpu", "cuda:N").
 // Throws std::runtime_error with a clear message when the folder or device is unusable.
-std::unique_ptr<Backend> make_backend(const std::string& model_dir, const std::string& device);
+// `note`, when given, receives one line saying which device "auto" chose and why (the
+// caller logs it; empty for an explicit device).
+std::unique_ptr<Backend> make_backend(const std::string& model_dir, const std::string& device,
+                                      std::string* note = nullptr);
 
 }  // namespace warden::engine
