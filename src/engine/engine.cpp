@@ -96,6 +96,7 @@ struct ActiveRequest {
   TokenSink sink;
   sampler::SamplingParams params;
   sampler::SamplerState sampler{0};
+  uint64_t seed = 0;  // also keys the backend's device sampler (DeviceSampling)
   std::optional<IncrementalDecoder> decoder;
   sampler::StopChecker stop{{}};
   output::OutputParser parser{false, false};
@@ -117,6 +118,12 @@ struct Engine::Impl {
   std::unique_ptr<kv::BlockManager> blocks;
   std::unique_ptr<scheduler::Scheduler> sched;
   std::unique_ptr<runner::ModelRunner> runner;
+  // Device sampling (Backend::forward_sample): off for good once the backend says it can't.
+  bool device_sampling = true;
+  ForwardBatch sample_batch;
+  std::vector<DeviceSampling> sample_params;
+  std::vector<int32_t> sampled_ids;
+  bool unhealthy_logged = false;
   uint64_t tool_salt = 0;
 
   std::shared_ptr<Signal> signal = std::make_shared<Signal>();
@@ -145,9 +152,14 @@ struct Engine::Impl {
     int64_t nblocks = config.num_blocks;
     int32_t ctx = backend->max_context();
     if (config.max_model_len > 0) ctx = std::min(ctx, config.max_model_len);
+    // Activations first, so a device backend's KV budget counts them.
+    backend->prepare(config.max_num_batched_tokens, config.max_num_seqs);
     if (nblocks <= 0) {
       size_t per_block = std::max<size_t>(1, backend->kv_bytes_per_block(config.block_tokens));
-      nblocks = std::max<int64_t>(1, config.kv_cache_bytes / static_cast<int64_t>(per_block));
+      const size_t device_budget = backend->kv_memory_budget(config.gpu_memory_fraction);
+      const int64_t kv_bytes = device_budget > 0 ? static_cast<int64_t>(std::min<size_t>(device_budget, INT64_MAX))
+                                                 : config.kv_cache_bytes;
+      nblocks = std::max<int64_t>(1, kv_bytes / static_cast<int64_t>(per_block));
       // More than every sequence at full length is wasted memory.
       int64_t cap = static_cast<int64_t>(config.max_num_seqs) * ((ctx + config.block_tokens - 1) / config.block_tokens) + 1;
       nblocks = std::min(nblocks, cap);
@@ -271,6 +283,8 @@ struct Engine::Impl {
       sub.stream->push(std::move(fin));
       if (sub.sink.notify) sub.sink.notify();
     };
+    if (!backend->healthy())
+      return fail("engine unavailable: backend " + backend->name() + " failed with an unrecoverable device error");
     const auto& p = sub.req.prompt_tokens;
     if (p.empty()) return fail("empty prompt");
     if (static_cast<int64_t>(p.size()) >= max_model_len)
@@ -289,6 +303,7 @@ struct Engine::Impl {
     r.submitted = sub.submitted;
     uint64_t seed = r.params.seed ? *r.params.seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
     r.sampler = sampler::SamplerState(seed);
+    r.seed = seed;
     if (tokenizer) r.decoder.emplace(*tokenizer, /*skip_special=*/false);
     r.stop = sampler::StopChecker(r.params.stop);
     r.parser = output::OutputParser(sub.req.starts_in_reasoning, sub.req.parse_tool_calls);
@@ -313,7 +328,16 @@ struct Engine::Impl {
     }
     if (plan.empty()) return;
     auto t0 = Clock::now();
-    const std::vector<float>& logits = runner->execute(plan);
+    // Sample on the device when every row that samples needs only its token id (no
+    // penalties, no logprobs): only the ids come back instead of rows × vocab floats.
+    bool sampled = false;
+    if (device_sampling && collect_device_sampling(plan)) {
+      runner::build_forward_batch(plan, config.block_tokens, sample_batch);
+      sampled = backend->forward_sample(sample_batch, sample_params, sampled_ids);
+      if (!sampled) device_sampling = false;  // this backend samples on the host only
+    }
+    static const std::vector<float> kNoLogits;
+    const std::vector<float>& logits = sampled ? kNoLogits : runner->execute(plan);
     sched->commit(plan);
 
     const int32_t vocab = backend->vocab_size();
@@ -326,12 +350,19 @@ struct Engine::Impl {
       bool is_decode = slice.num_new_tokens == 1 && seq->num_generated() > 0;
       (is_decode ? gen_tok : prompt_tok) += slice.num_new_tokens;
       if (!slice.need_logits) continue;
-      std::copy_n(logits.begin() + static_cast<std::ptrdiff_t>(row * vocab), vocab, scratch.begin());
-      ++row;
+      const size_t this_row = row++;
       auto it = active.find(seq->id);
       if (it == active.end()) continue;
       ActiveRequest& r = it->second;
-      auto s = sampler::sample(scratch, r.params, r.sampler);
+      sampler::SampleResult s;
+      if (sampled) {
+        if (this_row >= sampled_ids.size()) throw std::logic_error("backend returned fewer sampled ids than rows");
+        s.token = sampled_ids[this_row];
+        r.sampler.observe(s.token);
+      } else {
+        std::copy_n(logits.begin() + static_cast<std::ptrdiff_t>(this_row * vocab), vocab, scratch.begin());
+        s = sampler::sample(scratch, r.params, r.sampler);
+      }
       auto reason = on_token(r, *seq, s);
       touched.push_back(seq->id);
       if (reason) {
@@ -360,8 +391,28 @@ struct Engine::Impl {
     }
   }
 
+  // Fills sample_params (one per need_logits slice, in order); false when some row needs
+  // the logits on the host.
+  bool collect_device_sampling(const scheduler::StepPlan& plan) {
+    sample_params.clear();
+    for (const auto& slice : plan.slices) {
+      if (!slice.need_logits) continue;
+      auto it = active.find(slice.seq->id);
+      if (it == active.end()) {  // no longer wanted: any token will do, it is discarded
+        sample_params.push_back(DeviceSampling{});
+        continue;
+      }
+      const sampler::SamplingParams& p = it->second.params;
+      if (p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f || p.logprobs >= 0) return false;
+      sample_params.push_back(DeviceSampling{p.temperature, p.top_p, p.top_k, it->second.seed,
+                                             static_cast<uint64_t>(slice.seq->num_generated())});
+    }
+    return true;
+  }
+
   void publish_stats() {
     std::lock_guard lock(stats_mu);
+    stats.healthy = backend->healthy();
     stats.waiting = static_cast<int64_t>(sched->num_waiting());
     stats.running = static_cast<int64_t>(sched->num_running());
     stats.kv_blocks_used = blocks->num_used_blocks();
@@ -415,6 +466,10 @@ struct Engine::Impl {
       } catch (const std::exception& e) {
         // A failing backend fails the requests of this step rather than the process.
         log(2, std::string("engine step failed: ") + e.what());
+        if (!backend->healthy() && !unhealthy_logged) {
+          unhealthy_logged = true;
+          log(2, "backend " + backend->name() + " is unhealthy: every request now fails until the engine is rebuilt");
+        }
         std::vector<int64_t> ids;
         for (auto& [id, r] : active) ids.push_back(id);
         for (int64_t id : ids) {

@@ -22,10 +22,18 @@ std::vector<int32_t> eos_ids_of(const std::string& dir) {
   return ids;
 }
 
+// The backend, with the factory's one line on what "auto" chose going to the log.
+std::unique_ptr<Backend> backend_for(const EngineConfig& c) {
+  std::string note;
+  auto backend = make_backend(checked_dir(c), c.device, &note);
+  if (!note.empty() && c.log) c.log(0, note);
+  return backend;
+}
+
 }  // namespace
 
 Engine::Engine(EngineConfig config)
-    : Engine(config, make_backend(checked_dir(config), config.device),
+    : Engine(config, backend_for(config),
              std::make_shared<const Tokenizer>(Tokenizer::load(checked_dir(config) + "/tokenizer.json")),
              eos_ids_of(checked_dir(config))) {}
 

@@ -33,7 +33,10 @@ struct EngineConfig {
   int32_t max_num_batched_tokens = 2048;  // per-step token budget (chunked prefill)
   int32_t block_tokens = 16;
   int64_t num_blocks = 0;            // 0 = kv_cache_bytes / backend bytes-per-block
-  int64_t kv_cache_bytes = 256ll << 20;
+  int64_t kv_cache_bytes = 256ll << 20;  // KV budget of a backend without device memory (CPU)
+  // Share of the GPU's memory the engine may use in all (weights, activations, KV pool);
+  // the KV pool gets what is left of it (a GPU backend's kv_memory_budget). num_blocks wins.
+  double gpu_memory_fraction = 0.85;
   bool prefix_caching = true;
   int32_t max_model_len = 0;         // 0 = the backend's max_context (capped by the KV pool)
   size_t stream_buffer_events = 256; // per-request buffer before the request is paused
@@ -127,6 +130,7 @@ struct EngineStats {
   double generation_tokens_per_s = 0.0;
   int64_t steps = 0;
   int64_t requests_finished = 0;
+  bool healthy = true;  // false after an unrecoverable device error: every request now fails
 };
 
 // A finished generation, for blocking callers (CLI, tests, bench).
