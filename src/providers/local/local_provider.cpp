@@ -304,6 +304,7 @@ std::shared_ptr<Provider> make_local_provider(const config::ProviderConfig& cfg)
     ec.block_tokens = cfg.kv_cache.block_tokens;
     ec.num_blocks = cfg.kv_cache.num_blocks;
     ec.prefix_caching = cfg.kv_cache.prefix_caching;
+    ec.gpu_memory_fraction = cfg.kv_cache.gpu_memory_fraction;
     ec.log = [name = cfg.name](int level, std::string_view msg) {
       auto lvl = level >= 2 ? spdlog::level::err : level == 1 ? spdlog::level::warn : spdlog::level::info;
       spdlog::log(lvl, "local provider '{}': {}", name, msg);
