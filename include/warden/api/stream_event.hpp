@@ -46,6 +46,10 @@ struct StreamEvent {
   std::string id;     // Start: upstream response id
   std::string model;  // Start: upstream model
   std::string raw;    // the upstream wire bytes of this event, when forwarding them unchanged is allowed
+  // Content / Reasoning: the OpenAI `logprobs.content` entries of the tokens behind this
+  // delta ({"token","logprob","bytes","top_logprobs"} objects joined by commas, no
+  // brackets), when the caller asked for logprobs. Empty: none.
+  std::string logprobs;
 };
 
 }  // namespace warden::api

@@ -429,7 +429,11 @@ std::optional<Error> decode_top(od::object& root, ChatRequest& req) {
       if (!is_null(v))
         if (auto e = get_bool(v, param, req.logprobs)) return e;
     } else if (key == "top_logprobs") {
-      if (auto e = get_int(v, param, req.top_logprobs)) return e;
+      if (!is_null(v)) {
+        if (auto e = get_int(v, param, req.top_logprobs)) return e;
+        if (*req.top_logprobs < 0 || *req.top_logprobs > 20)
+          return bad("invalid_value", param, "Invalid value for 'top_logprobs': must be between 0 and 20.");
+      }
     } else if (key == "response_format") {
       if (!is_null(v)) {
         od::json_type t;
@@ -452,6 +456,9 @@ std::optional<Error> decode_top(od::object& root, ChatRequest& req) {
     }
   }
   if (!has_model) return bad("missing_required_parameter", "model", "Missing required parameter: 'model'.");
+  if (req.top_logprobs && !req.logprobs)
+    return bad("invalid_value", "top_logprobs",
+               "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.");
   if (!has_messages) return bad("missing_required_parameter", "messages", "Missing required parameter: 'messages'.");
   if (req.messages.empty())
     return bad("invalid_value", "messages", "Invalid value for 'messages': expected at least one message.");

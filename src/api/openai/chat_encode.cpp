@@ -188,9 +188,48 @@ void ChunkEncoder::open_chunk(json::Writer& w, int choice) {
   }
 }
 
-std::string ChunkEncoder::close_chunk(json::Writer& w, std::string_view finish_reason) {
+namespace {
+
+// OpenAI's choice `logprobs` object: {"content":[...],"refusal":null}. Tokens of the
+// reasoning go under "reasoning_content" (warden's extension, named like the delta
+// field): OpenAI has no place for them and DeepSeek sends none, but a local R1 model
+// spends most of its tokens there.
+void write_logprobs(json::Writer& w, std::string_view content, std::string_view reasoning) {
+  if (content.empty() && reasoning.empty()) {
+    w.key("logprobs").null();
+    return;
+  }
+  std::string entries = "[";
+  entries += content;
+  entries += ']';
+  w.key("logprobs").begin_object().field_raw("content", entries);
+  if (!reasoning.empty()) {
+    entries = "[";
+    entries += reasoning;
+    entries += ']';
+    w.field_raw("reasoning_content", entries);
+  }
+  w.key("refusal").null();
+  w.end_object();
+}
+
+void append_entries(std::string& joined, const std::string& more) {
+  if (more.empty()) return;
+  if (!joined.empty()) joined += ',';
+  joined += more;
+}
+
+}  // namespace
+
+std::string ChunkEncoder::close_chunk(json::Writer& w, std::string_view finish_reason, const StreamEvent* logprobs_of) {
   w.end_object();  // delta
-  w.key("logprobs").null();
+  if (logprobs_of && !logprobs_of->logprobs.empty()) {
+    const bool reasoning = logprobs_of->type == StreamEvent::Type::Reasoning;
+    write_logprobs(w, reasoning ? std::string_view{} : std::string_view(logprobs_of->logprobs),
+                   reasoning ? std::string_view(logprobs_of->logprobs) : std::string_view{});
+  } else {
+    w.key("logprobs").null();
+  }
   w.key("finish_reason");
   if (finish_reason.empty()) w.null(); else w.string(finish_reason);
   w.end_object().end_array();  // choice, choices
@@ -215,12 +254,12 @@ std::string ChunkEncoder::encode(const StreamEvent& ev) {
     case StreamEvent::Type::Content:
       open_chunk(w, ev.choice);
       w.field("content", ev.text);
-      return close_chunk(w, "");
+      return close_chunk(w, "", &ev);
     case StreamEvent::Type::Reasoning:
-      if (ev.text.empty()) return {};
+      if (ev.text.empty() && ev.logprobs.empty()) return {};
       open_chunk(w, ev.choice);
       w.field("reasoning_content", ev.text);
-      return close_chunk(w, "");
+      return close_chunk(w, "", &ev);
     case StreamEvent::Type::ToolCall: {
       open_chunk(w, ev.choice);
       const auto& tc = ev.tool_call;
@@ -293,12 +332,14 @@ void ResponseAggregator::add(const StreamEvent& ev) {
       auto& c = choices_[ev.choice];
       c.content += ev.text;
       c.has_content = true;
+      append_entries(c.content_logprobs, ev.logprobs);
       break;
     }
     case StreamEvent::Type::Reasoning: {
       auto& c = choices_[ev.choice];
       c.reasoning += ev.text;
       c.has_reasoning = true;
+      append_entries(c.reasoning_logprobs, ev.logprobs);
       break;
     }
     case StreamEvent::Type::ToolCall: {
@@ -342,7 +383,7 @@ std::string ResponseAggregator::body() const {
       w.end_array();
     }
     w.end_object();  // message
-    w.key("logprobs").null();
+    write_logprobs(w, c.content_logprobs, c.reasoning_logprobs);
     w.field("finish_reason", c.finish_reason.empty() ? "stop" : std::string_view(c.finish_reason));
     w.end_object();
   };

@@ -255,6 +255,9 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
       // (and nothing may be held, the aggregate has no later event to carry it).
       ev.text = process_output(ctx, content_[ev.choice], ev.text, !ctx.request.stream, false, &blocked);
       ev.raw.clear();
+      // Token logprobs spell out the text token by token: they would leak what was
+      // redacted, so a scanned answer carries none.
+      ev.logprobs.clear();
       if (!blocked.empty()) fail();
       break;
     }
@@ -263,6 +266,7 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
       // without hold-back (a value split across reasoning chunks is not caught).
       ev.text = process_output(ctx, reasoning_[ev.choice], ev.text, true, false, &blocked);
       ev.raw.clear();
+      ev.logprobs.clear();
       if (!blocked.empty()) fail();
       break;
     }

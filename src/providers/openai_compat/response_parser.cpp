@@ -64,6 +64,31 @@ void add_tool_calls(dom::element calls, int choice, bool whole, std::vector<Stre
   }
 }
 
+// choices[].logprobs.<key> (an array of per-token entries) goes onto this choice's
+// event of `type` parsed from the same payload, kept as the upstream wrote each entry
+// (minified); with no such event (a chunk whose delta was empty) it gets one of its own.
+void attach_logprobs(dom::element logprobs, const char* key, StreamEvent::Type type, int choice,
+                     std::vector<StreamEvent>& out) {
+  dom::array entries;
+  if (logprobs[key].get_array().get(entries) || entries.size() == 0) return;
+  std::string joined;
+  for (dom::element entry : entries) {
+    if (!joined.empty()) joined += ',';
+    joined += simdjson::minify(entry);
+  }
+  for (auto it = out.rbegin(); it != out.rend(); ++it) {
+    if (it->type == type && it->choice == choice) {
+      it->logprobs = std::move(joined);
+      return;
+    }
+  }
+  StreamEvent ev;
+  ev.type = type;
+  ev.choice = choice;
+  ev.logprobs = std::move(joined);
+  out.push_back(std::move(ev));
+}
+
 // Shared by chunks (`delta`) and whole bodies (`message`).
 void add_choices(dom::element choices, const char* body_key, bool whole, std::vector<StreamEvent>& out) {
   dom::array arr;
@@ -96,6 +121,10 @@ void add_choices(dom::element choices, const char* body_key, bool whole, std::ve
         }
       }
       if (!body["tool_calls"].get(e)) add_tool_calls(e, index, whole, out);
+    }
+    if (!c["logprobs"].get(e) && e.is_object()) {
+      attach_logprobs(e, "content", StreamEvent::Type::Content, index, out);
+      attach_logprobs(e, "reasoning_content", StreamEvent::Type::Reasoning, index, out);
     }
     if (!c["finish_reason"].get(e)) {
       auto reason = str_or_empty(e);

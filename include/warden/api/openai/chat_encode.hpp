@@ -48,7 +48,7 @@ class ChunkEncoder {
 
  private:
   void open_chunk(json::Writer& w, int choice);
-  std::string close_chunk(json::Writer& w, std::string_view finish_reason);
+  std::string close_chunk(json::Writer& w, std::string_view finish_reason, const StreamEvent* logprobs_of = nullptr);
   std::string id_;
   std::string model_;
   int64_t created_;
@@ -71,6 +71,7 @@ class ResponseAggregator {
   };
   struct Choice {
     std::string content, reasoning, finish_reason;
+    std::string content_logprobs, reasoning_logprobs;  // joined logprobs entries (StreamEvent::logprobs)
     bool has_content = false, has_reasoning = false;
     std::map<int, Call> calls;
   };
