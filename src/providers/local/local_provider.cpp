@@ -16,6 +16,7 @@
 #include <random>
 #include <tuple>
 
+#include "logprob_entries.hpp"
 #include "warden/common/result.hpp"
 #include "warden/config/providers.hpp"
 #include "warden/engine/chat_template/r1_chat_template.hpp"
@@ -222,11 +223,13 @@ class LocalProvider final : public Provider {
       case engine::GenerationEvent::Type::Content:
         s.type = api::StreamEvent::Type::Content;
         s.text = std::move(ev.text);
+        if (!ev.logprobs.empty()) s.logprobs = local::logprob_entries(ev.logprobs, engine_->tokenizer());
         v.push_back(std::move(s));
         break;
       case engine::GenerationEvent::Type::Reasoning:
         s.type = api::StreamEvent::Type::Reasoning;
         s.text = std::move(ev.text);
+        if (!ev.logprobs.empty()) s.logprobs = local::logprob_entries(ev.logprobs, engine_->tokenizer());
         v.push_back(std::move(s));
         break;
       case engine::GenerationEvent::Type::ToolCall:
@@ -238,6 +241,14 @@ class LocalProvider final : public Provider {
         v.push_back(std::move(s));
         break;
       case engine::GenerationEvent::Type::Finish: {
+        if (!ev.logprobs.empty()) {
+          // Tokens that produced no text (EOS, a held-back stop string) still have their
+          // log-probabilities: every generated token gets an entry.
+          api::StreamEvent tail;
+          tail.type = api::StreamEvent::Type::Content;
+          tail.logprobs = local::logprob_entries(ev.logprobs, engine_->tokenizer());
+          v.push_back(std::move(tail));
+        }
         std::string reason = ev.finish_reason;
         if (reason == "cancelled") reason = "stop";
         if (reason == "error") {
