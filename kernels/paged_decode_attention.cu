@@ -10,7 +10,6 @@
 // accumulator with its running max and sum in the workspace and a second kernel merges
 // them by log-sum-exp.
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 
 #include "kernels/attention_common.cuh"
@@ -416,7 +415,9 @@ void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentio
   int32_t splits = max_splits_for(batch);
   if (splits > 1) {
     const size_t per_split = workspace_per_split(batch, layout, heads);
-    const size_t fit = workspace ? workspace_bytes / per_split : 0;
+    // The partials are stored as float4: a workspace off 16-byte alignment counts as none.
+    const bool usable = workspace && reinterpret_cast<uintptr_t>(workspace) % 16 == 0;
+    const size_t fit = usable ? workspace_bytes / per_split : 0;
     if (fit < size_t(splits)) splits = fit >= 2 ? int32_t(fit) : 1;
   }
   p.max_splits = splits;
