@@ -29,6 +29,8 @@ constexpr int kTile = 64;            // tokens per shared-memory tile (the score
 constexpr int kPartition = 512;      // tokens per split (a multiple of kTile)
 constexpr int kMaxVecsPerThread = 4;  // output vectors of 8 values one thread accumulates
 constexpr int kMaxHeadsPerCta = 16;
+constexpr int kHeadsPerThread = kMaxHeadsPerCta / (kThreads / kTile);  // score pass: heads per thread
+static_assert(kThreads % kTile == 0, "the score pass gives each thread one token of the tile");
 static_assert(kPartition % kTile == 0, "a split is whole tiles");
 static_assert(kTile == 64, "the softmax pass reads two scores per lane");
 
@@ -150,6 +152,9 @@ __global__ void __launch_bounds__(kThreads, 4) paged_decode_kernel(const DecodeP
   const int slice = tid / width;
   const int base = tid - slice * width;
   const bool pv_active = slice < n_slices;
+  // A thread's vectors are base + k·width; they sit in the same column of V when there
+  // is only one (nvo <= kThreads) or when the row's vector count divides kThreads.
+  const bool same_col = nvo <= kThreads || kThreads % nvec == 0;
   float acc[kMaxVecsPerThread][8];
 #pragma unroll
   for (int k = 0; k < kMaxVecsPerThread; ++k)
@@ -174,28 +179,36 @@ __global__ void __launch_bounds__(kThreads, 4) paged_decode_kernel(const DecodeP
     cp_async_wait<1>();
     __syncthreads();
 
-    // 2. Scores of every (head, token) pair; a warp covers 32 tokens of one head, so the
-    //    query row is a broadcast and the padded K rows spread over the banks.
-    for (int idx = tid; idx < gc * kTile; idx += kThreads) {
-      const int g = idx / kTile, t = idx - g * kTile;
-      float score = -INFINITY;
+    // 2. Scores. Thread (t, g0) owns token t of the tile and heads g0, g0 + 2, ...: each K
+    //    vector is loaded once and used for all of them. A warp holds 32 tokens of the
+    //    same heads, so q reads are broadcasts and the padded K rows spread over the banks.
+    {
+      const int t = tid & (kTile - 1), g0 = tid / kTile;
+      float a[kHeadsPerThread];
+#pragma unroll
+      for (int i = 0; i < kHeadsPerThread; ++i) a[i] = 0.0f;
       if (t < len) {
         const uint4* kr = reinterpret_cast<const uint4*>(k_s + t * (k_dim + 8));
-        const uint4* qr = reinterpret_cast<const uint4*>(q_s + g * k_dim);
-        float a0 = 0.0f, a1 = 0.0f;
         for (int c = 0; c < nk; ++c) {
-          float kf[8], qf[8];
+          float kf[8];
           bf16x8_to_float(kr[c], kf);
-          bf16x8_to_float(qr[c], qf);
 #pragma unroll
-          for (int j = 0; j < 8; j += 2) {
-            a0 = fmaf(qf[j], kf[j], a0);
-            a1 = fmaf(qf[j + 1], kf[j + 1], a1);
+          for (int i = 0; i < kHeadsPerThread; ++i) {
+            const int g = g0 + i * (kThreads / kTile);
+            if (g < gc) {
+              float qf[8];
+              bf16x8_to_float(reinterpret_cast<const uint4*>(q_s + g * k_dim)[c], qf);
+#pragma unroll
+              for (int j = 0; j < 8; ++j) a[i] = fmaf(qf[j], kf[j], a[i]);
+            }
           }
         }
-        score = (a0 + a1) * p.scale_log2;
       }
-      sc_s[idx] = score;
+#pragma unroll
+      for (int i = 0; i < kHeadsPerThread; ++i) {
+        const int g = g0 + i * (kThreads / kTile);
+        if (g < gc) sc_s[g * kTile + t] = t < len ? a[i] * p.scale_log2 : -INFINITY;
+      }
     }
     __syncthreads();
 
@@ -230,20 +243,30 @@ __global__ void __launch_bounds__(kThreads, 4) paged_decode_kernel(const DecodeP
     __syncthreads();
 
     // 5. acc = acc * corr + P · V for this thread's output vectors and token slice.
+    //    Tokens outer: when all of a thread's vectors share a column (same_col), one V
+    //    load serves every head it accumulates.
     if (pv_active) {
+      int g_of[kMaxVecsPerThread], c_of[kMaxVecsPerThread];
 #pragma unroll
       for (int k = 0; k < kMaxVecsPerThread; ++k) {
         const int vi = base + k * width;
-        if (vi < nvo) {
-          const int g = vi / nvec, c = vi - g * nvec;
-          const float corr = corr_s[g];
+        g_of[k] = vi < nvo ? vi / nvec : -1;
+        c_of[k] = vi - (vi / nvec) * nvec;
+        if (g_of[k] >= 0) {
+          const float corr = corr_s[g_of[k]];
 #pragma unroll
           for (int j = 0; j < 8; ++j) acc[k][j] *= corr;
-          const float* pr = sc_s + g * kTile;
-          for (int t = slice; t < len; t += n_slices) {
-            float vf[8];
-            bf16x8_to_float(*reinterpret_cast<const uint4*>(v_s + t * (v_dim + 8) + c * 8), vf);
-            const float w = pr[t];
+        }
+      }
+      for (int t = slice; t < len; t += n_slices) {
+        const bf16* vrow = v_s + t * (v_dim + 8);
+        float vf[8];
+        bf16x8_to_float(*reinterpret_cast<const uint4*>(vrow + c_of[0] * 8), vf);  // vector 0 always exists
+#pragma unroll
+        for (int k = 0; k < kMaxVecsPerThread; ++k) {
+          if (g_of[k] >= 0) {
+            if (k > 0 && !same_col) bf16x8_to_float(*reinterpret_cast<const uint4*>(vrow + c_of[k] * 8), vf);
+            const float w = sc_s[g_of[k] * kTile + t];
 #pragma unroll
             for (int j = 0; j < 8; ++j) acc[k][j] = fmaf(w, vf[j], acc[k][j]);
           }
