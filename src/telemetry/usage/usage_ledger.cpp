@@ -97,6 +97,7 @@ UsageLedger::~UsageLedger() {
 }
 
 bool UsageLedger::append(UsageRow row) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
     if (stop_ || queue_.size() >= max_queue_) {
@@ -106,14 +107,20 @@ bool UsageLedger::append(UsageRow row) {
     }
     queue_.push_back(std::move(row));
     ++appended_;
+    // Wake the writer only when it sleeps on an empty queue or a full batch waits: a
+    // notify per row made every request pay a futex wake and a context switch of the
+    // writer thread (on a 2-core box, most of the ledger's cost per request).
+    wake = writer_idle_ || queue_.size() == kBatch;
+    if (writer_idle_) writer_idle_ = false;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
   return true;
 }
 
 void UsageLedger::flush() {
   std::unique_lock lock(mu_);
   const uint64_t target = appended_;
+  flush_requested_ = true;
   wake_.notify_one();
   flushed_.wait(lock, [&] { return written_ + dropped_ >= target || (stop_ && queue_.empty()); });
 }
@@ -140,18 +147,21 @@ void UsageLedger::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     // Wait briefly so rows of a burst share one transaction; flush() and stop wake us.
-    wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_ || queue_.size() >= kBatch; });
+    wake_.wait_for(lock, std::chrono::milliseconds(100),
+                   [&] { return stop_ || flush_requested_ || queue_.size() >= kBatch; });
+    flush_requested_ = false;
     if (queue_.empty()) {
       flushed_.notify_all();
       if (stop_) break;
+      writer_idle_ = true;
       wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      writer_idle_ = false;
       continue;
     }
+    // Take every queued row at once: an O(1) swap, so appenders never wait behind a
+    // row-by-row move. The two vectors keep their capacity (no allocation per batch).
     batch.clear();
-    while (!queue_.empty() && batch.size() < kBatch) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
+    batch.swap(queue_);
     lock.unlock();
     bool ok = insert && sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
     for (const UsageRow& r : batch) {

@@ -36,14 +36,24 @@ struct TraceParent {
   bool sampled = false;
 };
 
+// The same, as views into the header (no allocation): for the request path.
+struct TraceParentView {
+  std::string_view trace_id;
+  std::string_view span_id;
+  bool sampled = false;
+};
+
 // nullopt for anything that is not a valid version-00 (or later-version, per the spec's
 // forward-compatibility rule) header.
 std::optional<TraceParent> parse_traceparent(std::string_view header);
+std::optional<TraceParentView> parse_traceparent_view(std::string_view header);
 std::string format_traceparent(const TraceParent& tp);
 
 // Random ids (thread-local generator seeded from std::random_device).
 std::string new_trace_id();
 std::string new_span_id();
+// n random lower-case hex digits into out (never all zero), without allocating.
+void fill_random_hex(char* out, size_t n);
 
 // One resourceSpans document in OTLP/HTTP JSON encoding.
 std::string otlp_json(const std::vector<Span>& spans, std::string_view service_name);

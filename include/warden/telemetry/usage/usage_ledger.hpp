@@ -6,7 +6,6 @@
 // (warden_usage_ledger_dropped_total) rather than growing memory without limit.
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,11 +64,13 @@ class UsageLedger {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable flushed_;
-  std::deque<UsageRow> queue_;
+  std::vector<UsageRow> queue_;  // swapped out whole by the writer
   uint64_t appended_ = 0;
   uint64_t written_ = 0;
   uint64_t dropped_ = 0;
   bool stop_ = false;
+  bool writer_idle_ = false;      // the writer waits for a first row (append wakes it)
+  bool flush_requested_ = false;  // flush() waits: write without the batching pause
   std::thread thread_;
 };
 
