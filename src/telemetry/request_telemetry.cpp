@@ -1,6 +1,7 @@
 // Per-request telemetry: metrics, the usage ledger row and spans, from RequestContext.
 #include "warden/telemetry/request_telemetry.hpp"
 
+#include <charconv>
 #include <random>
 #include <unordered_map>
 
@@ -13,6 +14,7 @@
 #include "warden/telemetry/telemetry.hpp"
 #include "warden/telemetry/tracing/otlp_exporter.hpp"
 #include "warden/telemetry/tracing/span.hpp"
+#include "warden/telemetry/tracing/span_record.hpp"
 #include "warden/telemetry/usage/usage_ledger.hpp"
 
 namespace warden::telemetry {
@@ -32,11 +34,20 @@ std::string_view model_of(std::string_view target) {
 
 // The caller picks the alias text; only configured aliases become label values so a
 // client cannot grow the series set without bound.
-std::string alias_label(const policy::RequestContext& ctx) {
+std::string_view alias_label(const policy::RequestContext& ctx) {
   if (ctx.alias.empty()) return "";
   if (ctx.config && ctx.config->models.count(ctx.alias)) return ctx.alias;
   return "(unknown)";
 }
+
+// Transparent hashing so per-thread caches are probed with a reused key buffer (no
+// temporary std::string per request).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 // Series touched by every request with the same (alias, team, target, status): looked up
 // once per thread, then only relaxed atomics.
@@ -55,24 +66,29 @@ struct RequestCells {
   Histogram* genai_ttfc;
 };
 
-RequestCells* cells_for(const std::string& alias, const std::string& team, const std::string& target, int status,
+RequestCells* cells_for(std::string_view alias_v, const std::string& team, const std::string& target, int status,
                         std::string_view error_code) {
-  thread_local std::unordered_map<std::string, std::unique_ptr<RequestCells>> cache;
-  std::string key = alias;
+  thread_local StringMap<std::unique_ptr<RequestCells>> cache;
+  thread_local std::string key;
+  char status_buf[12];
+  const std::string_view status_v(status_buf, std::to_chars(status_buf, status_buf + sizeof status_buf, status).ptr - status_buf);
+  key.clear();
+  key += alias_v;
   key += '\x1f';
   key += team;
   key += '\x1f';
   key += target;
   key += '\x1f';
-  key += std::to_string(status);
+  key += status_v;
   key += '\x1f';
   key += error_code;
-  auto it = cache.find(key);
+  auto it = cache.find(std::string_view(key));
   if (it != cache.end()) return it->second.get();
 
   Registry& r = Registry::global();
+  const std::string alias(alias_v);
   auto c = std::make_unique<RequestCells>();
-  const std::string status_s = std::to_string(status);
+  const std::string status_s(status_v);
   const Labels base = {{"alias", alias}, {"team", team}, {"target", target}};
   Labels with_status = base;
   with_status.emplace_back("status", status_s);
@@ -111,7 +127,7 @@ RequestCells* cells_for(const std::string& alias, const std::string& team, const
   c->genai_duration = &r.histogram("gen_ai.client.operation.duration", "GenAI operation duration (s).", gd);
   c->genai_ttfc = &r.histogram("gen_ai.client.operation.time_to_first_chunk",
                                "Time to the first chunk of a GenAI answer (s).", g);
-  return cache.emplace(std::move(key), std::move(c)).first->second.get();
+  return cache.emplace(key, std::move(c)).first->second.get();
 }
 
 void count_decisions(const policy::RequestContext& ctx) {
@@ -153,18 +169,25 @@ int64_t unix_ns_of(SteadyClock::time_point t, SteadyClock::time_point steady_now
   return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
 }
 
-// The request's trace context, kept in the traceparent response header begin_request set.
-std::optional<TraceParent> own_traceparent(const policy::RequestContext& ctx) {
+// The request's trace context, kept in the traceparent response header begin_request set
+// (views into that header: no copies).
+std::optional<TraceParentView> own_traceparent(const policy::RequestContext& ctx) {
   for (const auto& [k, v] : ctx.response_headers)
-    if (k == "traceparent") return parse_traceparent(v);
+    if (k == "traceparent") return parse_traceparent_view(v);
   return std::nullopt;
 }
 
-std::string parent_span_of(const policy::RequestContext& ctx) {
+std::string_view parent_span_of(const policy::RequestContext& ctx) {
   auto it = ctx.headers.find("traceparent");
-  if (it == ctx.headers.end()) return "";
-  auto tp = parse_traceparent(it->second);
-  return tp ? tp->span_id : "";
+  if (it == ctx.headers.end()) return {};
+  auto tp = parse_traceparent_view(it->second);
+  return tp ? tp->span_id : std::string_view{};
+}
+
+// Per-thread scratch record: spans are filled here, then copied into the exporter's ring.
+SpanRecord& scratch_span() {
+  thread_local std::unique_ptr<SpanRecord> r = std::make_unique<SpanRecord>();
+  return *r;
 }
 
 bool cache_hit_of(const policy::RequestContext& ctx) {
@@ -178,20 +201,25 @@ bool cache_hit_of(const policy::RequestContext& ctx) {
 void begin_request(policy::RequestContext& ctx) {
   Runtime* rt = current_runtime();
   if (!rt || !rt->exporter()) return;
-  TraceParent own;
-  std::optional<TraceParent> parent;
-  if (auto it = ctx.headers.find("traceparent"); it != ctx.headers.end()) parent = parse_traceparent(it->second);
+  // The answer header is built in place: "00-" trace(32) "-" span(16) "-" flags(2).
+  std::string header(55, '-');
+  header[0] = header[1] = '0';
+  bool sampled;
+  std::optional<TraceParentView> parent;
+  if (auto it = ctx.headers.find("traceparent"); it != ctx.headers.end()) parent = parse_traceparent_view(it->second);
   if (parent) {
-    own.trace_id = parent->trace_id;
-    own.sampled = parent->sampled;  // parent-based sampling: the caller decided
+    parent->trace_id.copy(header.data() + 3, 32);
+    sampled = parent->sampled;  // parent-based sampling: the caller decided
   } else {
-    own.trace_id = new_trace_id();
+    fill_random_hex(header.data() + 3, 32);
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    own.sampled = rt->sample_ratio() >= 1.0 ||
-                  std::uniform_real_distribution<double>(0.0, 1.0)(rng) < rt->sample_ratio();
+    sampled = rt->sample_ratio() >= 1.0 ||
+              std::uniform_real_distribution<double>(0.0, 1.0)(rng) < rt->sample_ratio();
   }
-  own.span_id = new_span_id();
-  ctx.response_headers.emplace_back("traceparent", format_traceparent(own));
+  fill_random_hex(header.data() + 36, 16);
+  header[53] = '0';
+  header[54] = sampled ? '1' : '0';
+  ctx.response_headers.emplace_back("traceparent", std::move(header));
 }
 
 void record_request(const policy::RequestContext& ctx, std::string_view error_code) {
@@ -199,7 +227,7 @@ void record_request(const policy::RequestContext& ctx, std::string_view error_co
   const auto sys_now = std::chrono::system_clock::now();
   const double seconds = std::chrono::duration<double>(steady_now - ctx.started).count();
   const double ttft = ctx.first_token_at ? std::chrono::duration<double>(*ctx.first_token_at - ctx.started).count() : -1;
-  const std::string alias = alias_label(ctx);
+  const std::string_view alias = alias_label(ctx);
   const std::string& team = ctx.caller.team;
   // The budget filter prices requests of teams with a budget; price the rest the same way
   // so chargeback covers every team.
@@ -235,7 +263,7 @@ void record_request(const policy::RequestContext& ctx, std::string_view error_co
     row.request_id = ctx.request_id;
     row.key_id = ctx.caller.key_id;
     row.team = team;
-    row.alias = alias;
+    row.alias = std::string(alias);
     row.target = ctx.target;
     if (ctx.usage.present) {
       row.prompt_tokens = ctx.usage.prompt_tokens;
@@ -255,61 +283,108 @@ void record_request(const policy::RequestContext& ctx, std::string_view error_co
   if (OtlpExporter* exporter = rt->exporter()) {
     auto own = own_traceparent(ctx);
     if (!own || !own->sampled) return;
-    Span s;
-    s.trace_id = own->trace_id;
-    s.span_id = own->span_id;
-    s.parent_span_id = parent_span_of(ctx);
-    s.name = "chat " + ctx.request.model;
-    s.kind = SpanKind::Server;
-    s.start_unix_ns = unix_ns_of(ctx.started, steady_now, sys_now);
-    s.end_unix_ns = unix_ns_of(steady_now, steady_now, sys_now);
-    auto& a = s.attributes;
-    a.emplace_back("gen_ai.operation.name", std::string("chat"));
-    a.emplace_back("gen_ai.request.model", ctx.request.model);
+    SpanRecord& s = scratch_span();
+    s.reset();
+    s.set_trace_id(own->trace_id);
+    s.set_span_id(own->span_id);
+    s.set_parent_span_id(parent_span_of(ctx));
+    s.set_name("chat ", ctx.request.model);
+    s.set_kind(SpanKind::Server);
+    s.set_times(unix_ns_of(ctx.started, steady_now, sys_now), unix_ns_of(steady_now, steady_now, sys_now));
+    s.add("gen_ai.operation.name", "chat");
+    s.add("gen_ai.request.model", ctx.request.model);
     if (!ctx.target.empty()) {
-      a.emplace_back("gen_ai.provider.name", std::string(provider_of(ctx.target)));
-      a.emplace_back("gen_ai.response.model", std::string(model_of(ctx.target)));
+      s.add("gen_ai.provider.name", provider_of(ctx.target));
+      s.add("gen_ai.response.model", model_of(ctx.target));
     }
-    a.emplace_back("gen_ai.request.stream", ctx.request.stream);
-    if (ctx.request.max_tokens) a.emplace_back("gen_ai.request.max_tokens", static_cast<int64_t>(*ctx.request.max_tokens));
-    if (ctx.request.temperature) a.emplace_back("gen_ai.request.temperature", *ctx.request.temperature);
-    if (ctx.request.top_p) a.emplace_back("gen_ai.request.top_p", *ctx.request.top_p);
-    if (!ctx.finish_reason.empty())
-      a.emplace_back("gen_ai.response.finish_reasons", std::vector<std::string>{ctx.finish_reason});
+    s.add("gen_ai.request.stream", ctx.request.stream);
+    if (ctx.request.max_tokens) s.add("gen_ai.request.max_tokens", static_cast<int64_t>(*ctx.request.max_tokens));
+    if (ctx.request.temperature) s.add("gen_ai.request.temperature", static_cast<double>(*ctx.request.temperature));
+    if (ctx.request.top_p) s.add("gen_ai.request.top_p", static_cast<double>(*ctx.request.top_p));
+    if (!ctx.finish_reason.empty()) s.add_array1("gen_ai.response.finish_reasons", ctx.finish_reason);
     if (ctx.usage.present) {
-      a.emplace_back("gen_ai.usage.input_tokens", ctx.usage.prompt_tokens);
-      a.emplace_back("gen_ai.usage.output_tokens", ctx.usage.completion_tokens);
-      a.emplace_back("gen_ai.usage.cache_read.input_tokens", ctx.usage.cache_hit_tokens);
-      a.emplace_back("gen_ai.usage.reasoning.output_tokens", ctx.usage.reasoning_tokens);
+      s.add("gen_ai.usage.input_tokens", ctx.usage.prompt_tokens);
+      s.add("gen_ai.usage.output_tokens", ctx.usage.completion_tokens);
+      s.add("gen_ai.usage.cache_read.input_tokens", ctx.usage.cache_hit_tokens);
+      s.add("gen_ai.usage.reasoning.output_tokens", ctx.usage.reasoning_tokens);
     }
-    a.emplace_back("http.response.status_code", static_cast<int64_t>(ctx.status));
-    a.emplace_back("warden.request_id", ctx.request_id);
-    if (!team.empty()) a.emplace_back("warden.team", team);
-    if (ctx.attempts) a.emplace_back("warden.attempts", static_cast<int64_t>(ctx.attempts));
-    if (cost > 0) a.emplace_back("warden.cost_usd", cost);
+    s.add("http.response.status_code", static_cast<int64_t>(ctx.status));
+    s.add("warden.request_id", ctx.request_id);
+    if (!team.empty()) s.add("warden.team", team);
+    if (ctx.attempts) s.add("warden.attempts", static_cast<int64_t>(ctx.attempts));
+    if (cost > 0) s.add("warden.cost_usd", cost);
     if (!error_code.empty()) {
-      a.emplace_back("error.type", std::string(error_code));
-      s.status = SpanStatus::Error;
+      s.add("error.type", error_code);
+      s.set_status(SpanStatus::Error);
     }
-    exporter->submit(std::move(s));
+    exporter->submit(s);
   }
 }
 
-void record_attempt(const policy::RequestContext& ctx, std::string_view target, int attempt,
-                    std::chrono::steady_clock::time_point started, const providers::Outcome& out) {
+namespace {
+
+// server.address / server.port of a provider's base URL (scheme://host[:port][/prefix]).
+struct ServerAddress {
+  std::string_view host;
+  int64_t port = 0;
+};
+ServerAddress server_address(std::string_view url) {
+  ServerAddress a;
+  const auto sch = url.find("://");
+  if (sch == std::string_view::npos) return a;
+  const bool https = url.substr(0, sch) == "https";
+  url.remove_prefix(sch + 3);
+  url = url.substr(0, url.find('/'));
+  const auto colon = url.rfind(':');
+  const bool has_port = colon != std::string_view::npos && url.find(']', colon) == std::string_view::npos;
+  a.host = has_port ? url.substr(0, colon) : url;
+  a.port = https ? 443 : 80;
+  if (has_port) {
+    const auto digits = url.substr(colon + 1);
+    a.port = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), a.port);
+  }
+  return a;
+}
+
+// Series every attempt of a target touches, per thread and (target, result).
+struct AttemptCells {
+  Counter* attempts;
+  Counter* retries;
+};
+AttemptCells& attempt_cells(std::string_view target, bool ok) {
+  thread_local StringMap<AttemptCells> cache;
+  thread_local std::string key;
+  key.assign(target);
+  key += ok ? "\x1f" "ok" : "\x1f" "error";
+  auto it = cache.find(std::string_view(key));
+  if (it != cache.end()) return it->second;
   Registry& r = Registry::global();
   const std::string t(target);
-  r.counter("warden_upstream_attempts_total", "Upstream attempts, by target and result.",
-            {{"target", t}, {"result", out.ok ? "ok" : "error"}})
-      .inc();
-  if (attempt > 1) r.counter("warden_retries_total", "Retries of the same target.", {{"target", t}}).inc();
-  else if (ctx.attempts > 1)
-    r.counter("warden_fallbacks_total", "Attempts moved to another target after a failure, by alias and target.",
-              {{"alias", alias_label(ctx)}, {"target", t}})
+  AttemptCells c;
+  c.attempts = &r.counter("warden_upstream_attempts_total", "Upstream attempts, by target and result.",
+                          {{"target", t}, {"result", ok ? "ok" : "error"}});
+  c.retries = &r.counter("warden_retries_total", "Retries of the same target.", {{"target", t}});
+  return cache.emplace(key, c).first->second;
+}
+
+}  // namespace
+
+void record_attempt(const policy::RequestContext& ctx, std::string_view target, int attempt,
+                    std::chrono::steady_clock::time_point started, const providers::Outcome& out) {
+  AttemptCells& cells = attempt_cells(target, out.ok);
+  cells.attempts->inc();
+  if (attempt > 1) cells.retries->inc();
+  else if (ctx.attempts > 1) {
+    Registry::global()
+        .counter("warden_fallbacks_total", "Attempts moved to another target after a failure, by alias and target.",
+                 {{"alias", std::string(alias_label(ctx))}, {"target", std::string(target)}})
         .inc();
+  }
   if (!out.ok) {
-    r.counter("warden_upstream_errors_total", "Failed upstream attempts, by target, error code and upstream status.",
-              {{"target", t}, {"code", out.error.code}, {"status", std::to_string(out.upstream_status)}})
+    Registry::global()
+        .counter("warden_upstream_errors_total", "Failed upstream attempts, by target, error code and upstream status.",
+                 {{"target", std::string(target)}, {"code", out.error.code}, {"status", std::to_string(out.upstream_status)}})
         .inc();
   }
 
@@ -319,52 +394,46 @@ void record_attempt(const policy::RequestContext& ctx, std::string_view target, 
   if (!own || !own->sampled) return;
   const auto steady_now = SteadyClock::now();
   const auto sys_now = std::chrono::system_clock::now();
-  Span s;
-  s.trace_id = own->trace_id;
-  s.span_id = new_span_id();
-  s.parent_span_id = own->span_id;
-  const std::string model(model_of(target));
-  s.name = "chat " + model;
-  s.kind = SpanKind::Client;
-  s.start_unix_ns = unix_ns_of(started, steady_now, sys_now);
-  s.end_unix_ns = unix_ns_of(steady_now, steady_now, sys_now);
-  auto& a = s.attributes;
-  a.emplace_back("gen_ai.operation.name", std::string("chat"));
-  a.emplace_back("gen_ai.provider.name", std::string(provider_of(target)));
-  a.emplace_back("gen_ai.request.model", model);
-  if (!out.response_model.empty()) a.emplace_back("gen_ai.response.model", out.response_model);
-  if (!out.finish_reason.empty())
-    a.emplace_back("gen_ai.response.finish_reasons", std::vector<std::string>{out.finish_reason});
+  char span_id[16];
+  fill_random_hex(span_id, sizeof span_id);
+  SpanRecord& s = scratch_span();
+  s.reset();
+  s.set_trace_id(own->trace_id);
+  s.set_span_id({span_id, sizeof span_id});
+  s.set_parent_span_id(own->span_id);
+  const std::string_view model = model_of(target);
+  s.set_name("chat ", model);
+  s.set_kind(SpanKind::Client);
+  s.set_times(unix_ns_of(started, steady_now, sys_now), unix_ns_of(steady_now, steady_now, sys_now));
+  s.add("gen_ai.operation.name", "chat");
+  s.add("gen_ai.provider.name", provider_of(target));
+  s.add("gen_ai.request.model", model);
+  if (!out.response_model.empty()) s.add("gen_ai.response.model", out.response_model);
+  if (!out.finish_reason.empty()) s.add_array1("gen_ai.response.finish_reasons", out.finish_reason);
   if (out.usage.present) {
-    a.emplace_back("gen_ai.usage.input_tokens", out.usage.prompt_tokens);
-    a.emplace_back("gen_ai.usage.output_tokens", out.usage.completion_tokens);
-    a.emplace_back("gen_ai.usage.cache_read.input_tokens", out.usage.cache_hit_tokens);
-    a.emplace_back("gen_ai.usage.reasoning.output_tokens", out.usage.reasoning_tokens);
+    s.add("gen_ai.usage.input_tokens", out.usage.prompt_tokens);
+    s.add("gen_ai.usage.output_tokens", out.usage.completion_tokens);
+    s.add("gen_ai.usage.cache_read.input_tokens", out.usage.cache_hit_tokens);
+    s.add("gen_ai.usage.reasoning.output_tokens", out.usage.reasoning_tokens);
   }
-  a.emplace_back("warden.attempt", static_cast<int64_t>(attempt));
+  s.add("warden.attempt", static_cast<int64_t>(attempt));
   if (ctx.config) {
-    if (auto p = ctx.config->providers.find(std::string(provider_of(target))); p != ctx.config->providers.end()) {
-      // server.address/port from the provider's base URL (scheme://host[:port][/prefix]).
-      std::string_view url = p->second.base_url;
-      if (auto sch = url.find("://"); sch != std::string_view::npos) {
-        const bool https = url.substr(0, sch) == "https";
-        url.remove_prefix(sch + 3);
-        url = url.substr(0, url.find('/'));
-        const auto colon = url.rfind(':');
-        const bool has_port = colon != std::string_view::npos && url.find(']', colon) == std::string_view::npos;
-        a.emplace_back("server.address", std::string(has_port ? url.substr(0, colon) : url));
-        int64_t port = https ? 443 : 80;
-        if (has_port) port = std::atoll(std::string(url.substr(colon + 1)).c_str());
-        a.emplace_back("server.port", port);
+    const auto& providers = ctx.config->providers;
+    // Heterogeneous find when the map allows it; the provider name is short (no allocation).
+    if (auto p = providers.find(std::string(provider_of(target))); p != providers.end()) {
+      const ServerAddress addr = server_address(p->second.base_url);
+      if (!addr.host.empty() || addr.port) {
+        s.add("server.address", addr.host);
+        s.add("server.port", addr.port);
       }
     }
   }
-  if (out.upstream_status) a.emplace_back("http.response.status_code", static_cast<int64_t>(out.upstream_status));
+  if (out.upstream_status) s.add("http.response.status_code", static_cast<int64_t>(out.upstream_status));
   if (!out.ok) {
-    a.emplace_back("error.type", out.error.code.empty() ? std::string("error") : out.error.code);
-    s.status = SpanStatus::Error;
+    s.add("error.type", out.error.code.empty() ? std::string_view("error") : std::string_view(out.error.code));
+    s.set_status(SpanStatus::Error);
   }
-  rt->exporter()->submit(std::move(s));
+  rt->exporter()->submit(s);
 }
 
 ActiveStream::ActiveStream(bool stream) : stream_(stream) {
