@@ -10,10 +10,12 @@
 // Error bounds (|got - want| <= atol + rtol·|want|), want from the fp32 CPU path:
 //  - both kernels round the output to bf16: <= 2^-9·|want| (rtol 8e-3 leaves room for
 //    fp32 summation-order differences around the rounding point);
-//  - decode keeps probabilities in fp32: atol 1e-3 only absorbs fp32 noise near zero;
+//  - decode keeps probabilities in fp32: atol 1e-4 only absorbs fp32 noise near zero
+//    (long contexts give outputs ~1e-2, so a lost split or token would show);
 //  - prefill feeds P·V probabilities rounded to bf16 (tensor cores): each weight is off
-//    by <= 2^-9 relative, moving the output by <= 2^-9·max|v - out| <= 2^-8 for V in
-//    [-1, 1], so atol 5e-3.
+//    by <= 2^-9 relative, which moves an output by at most 2^-9·Σp|v - out|/Σp <= 2^-8
+//    for V in [-1, 1]; random signs keep it near 1e-3 in practice (a lane-level model
+//    of the kernel in numpy showed <= 1.2e-3 beyond the rtol part), so atol 3e-3.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -206,8 +208,8 @@ void check_output(const Prepared& p, float atol, float rtol) {
   CHECK(mean_abs > 1e-3f);  // the reference is not trivially zero
 }
 
-constexpr float kDecodeAtol = 1e-3f, kDecodeRtol = 8e-3f;
-constexpr float kPrefillAtol = 5e-3f, kPrefillRtol = 8e-3f;
+constexpr float kDecodeAtol = 1e-4f, kDecodeRtol = 8e-3f;
+constexpr float kPrefillAtol = 3e-3f, kPrefillRtol = 8e-3f;
 
 // Decode with the workspace the kernel asks for, plus a guard region that must stay intact.
 void run_decode(const Scenario& sc) {
