@@ -2,8 +2,8 @@
 //
 // Grid (kv_head × head-chunk, seq, split). A CTA serves the query heads of one KV head
 // (up to kMaxHeadsPerCta of them), so each K/V row is read from memory once per group,
-// not once per query head. The context is cut into partitions of kPartition tokens
-// (split-K); each split walks its partition in tiles of kTile tokens staged in shared
+// not once per query head. The context is cut into partitions of up to 512 tokens
+// (split-K; shorter, down to 128, when the batch alone would leave SMs idle); each split walks its partition in tiles of kTile tokens staged in shared
 // memory with cp.async (K of the next tile loads while this tile's V is used, V of the
 // next while its scores are computed), with an online softmax in fp32. A sequence that
 // needs one split writes its output directly; otherwise each split leaves its unnormalised
@@ -26,12 +26,14 @@ using attn::cp_async_wait;
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / 32;
 constexpr int kTile = 64;            // tokens per shared-memory tile (the score pass maps t to lanes: 2 warps)
-constexpr int kPartition = 512;      // tokens per split (a multiple of kTile)
+constexpr int kMaxPartition = 512;   // tokens per split (a multiple of kTile) ...
+constexpr int kMinPartition = 128;   // ... down to this when the batch is small
+constexpr int64_t kTargetCtas = 256; // about two CTAs per SM on H100 (132) and A100 (108)
 constexpr int kMaxVecsPerThread = 4;  // output vectors of 8 values one thread accumulates
 constexpr int kMaxHeadsPerCta = 16;
 constexpr int kHeadsPerThread = kMaxHeadsPerCta / (kThreads / kTile);  // score pass: heads per thread
 static_assert(kThreads % kTile == 0, "the score pass gives each thread one token of the tile");
-static_assert(kPartition % kTile == 0, "a split is whole tiles");
+static_assert(kMaxPartition % kTile == 0 && kMinPartition % kTile == 0, "a split is whole tiles");
 static_assert(kTile == 64, "the softmax pass reads two scores per lane");
 
 struct DecodeParams {
@@ -51,12 +53,13 @@ struct DecodeParams {
   float* ws_m;    // [n_seqs][num_heads][max_splits] running max (log2 domain)
   float* ws_l;    // [n_seqs][num_heads][max_splits] running sum
   int32_t max_splits;
+  int32_t partition;  // tokens per split, a multiple of kTile
 };
 
 // Splits sequence of length ctx uses; the last one absorbs any tail beyond max_splits.
-__host__ __device__ inline int32_t splits_for(int32_t ctx, int32_t max_splits) {
+__host__ __device__ inline int32_t splits_for(int32_t ctx, int32_t max_splits, int32_t partition) {
   if (ctx <= 0) return 0;
-  const int32_t n = (ctx + kPartition - 1) / kPartition;
+  const int32_t n = (ctx + partition - 1) / partition;
   return n < max_splits ? n : max_splits;
 }
 
@@ -110,7 +113,7 @@ __global__ void __launch_bounds__(kThreads, 4) paged_decode_kernel(const DecodeP
   const int s = blockIdx.y;
   const int split = blockIdx.z;
   const int ctx = p.context_lens[s];
-  const int n_splits = splits_for(ctx, p.max_splits);
+  const int n_splits = splits_for(ctx, p.max_splits, p.partition);
   const int k_dim = p.k_dim, v_dim = p.v_dim;
   bf16* out = p.out + int64_t(s) * p.out_stride + int64_t(head0) * v_dim;
 
@@ -120,8 +123,8 @@ __global__ void __launch_bounds__(kThreads, 4) paged_decode_kernel(const DecodeP
     return;
   }
   if (split >= n_splits) return;  // this sequence is shorter than the grid's longest
-  const int begin = split * kPartition;
-  const int end = split == n_splits - 1 ? ctx : begin + kPartition;
+  const int begin = split * p.partition;
+  const int end = split == n_splits - 1 ? ctx : begin + p.partition;
 
   const DecodeSmem L = decode_smem(k_dim, v_dim, p.heads_per_cta);
   bf16* k_s = reinterpret_cast<bf16*>(smem + L.k_tile);
@@ -339,7 +342,7 @@ __global__ void __launch_bounds__(kMergeThreads) paged_decode_merge_kernel(const
   __shared__ float red[kMergeThreads / 32];
   __shared__ float total[2];
   const int h = blockIdx.x, s = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int n_splits = splits_for(p.context_lens[s], p.max_splits);
+  const int n_splits = splits_for(p.context_lens[s], p.max_splits, p.partition);
   if (n_splits <= 1) return;  // written directly by the first kernel (or zeros)
   const int64_t part0 = (int64_t(s) * p.num_heads + h) * p.max_splits;
 
@@ -381,9 +384,29 @@ __global__ void __launch_bounds__(kMergeThreads) paged_decode_merge_kernel(const
   }
 }
 
-int32_t max_splits_for(const PagedAttentionBatch& batch) {
-  const int32_t n = (batch.max_context + kPartition - 1) / kPartition;
-  return n > 1 ? n : 1;
+// How a batch is cut up; workspace_bytes and the launch use the same plan.
+struct DecodePlan {
+  int32_t group = 0, head_chunks = 0, heads_per_cta = 0, partition = kMaxPartition, splits = 1;
+};
+
+DecodePlan plan_for(const PagedAttentionBatch& batch, const PagedKvLayout& layout, const AttentionHeads& heads) {
+  DecodePlan pl;
+  pl.group = heads.num_heads / layout.num_kv_heads;
+  // Heads per CTA: at most kMaxHeadsPerCta and kMaxVecsPerThread·kThreads output vectors
+  // (always 16 for v_dim <= 256); a larger group is cut into even chunks.
+  const int32_t cap = std::min(kMaxHeadsPerCta, kMaxVecsPerThread * kThreads / (layout.v_dim / 8));
+  pl.head_chunks = (pl.group + cap - 1) / cap;
+  pl.heads_per_cta = (pl.group + pl.head_chunks - 1) / pl.head_chunks;
+  // Partition: the tokens per CTA that would give kTargetCtas CTAs for the longest
+  // sequence, in whole tiles, within [kMinPartition, kMaxPartition]. A big batch keeps
+  // 512 (few partials to merge); one long sequence is cut finer so every SM streams.
+  const int64_t units = int64_t(layout.num_kv_heads) * pl.head_chunks * batch.n_seqs;
+  const int64_t max_ctx = batch.max_context > 0 ? batch.max_context : 0;
+  int64_t part = (max_ctx * units + kTargetCtas - 1) / kTargetCtas;
+  part = (part + kTile - 1) / kTile * kTile;
+  pl.partition = int32_t(std::min<int64_t>(kMaxPartition, std::max<int64_t>(kMinPartition, part)));
+  pl.splits = std::max<int32_t>(1, int32_t((max_ctx + pl.partition - 1) / pl.partition));
+  return pl;
 }
 
 size_t workspace_per_split(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
@@ -396,8 +419,9 @@ size_t workspace_per_split(const PagedAttentionBatch& batch, const PagedKvLayout
 size_t paged_decode_attention_workspace_bytes(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
                                               const AttentionHeads& heads) {
   if (batch.n_seqs <= 0) return 0;
-  const int32_t splits = max_splits_for(batch);
-  return splits > 1 ? size_t(splits) * workspace_per_split(batch, layout, heads) : 0;
+  if (heads.num_heads <= 0 || layout.num_kv_heads <= 0 || layout.v_dim < 8) return 0;
+  const DecodePlan pl = plan_for(batch, layout, heads);
+  return pl.splits > 1 ? size_t(pl.splits) * workspace_per_split(batch, layout, heads) : 0;
 }
 
 void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentionBatch& batch,
@@ -417,12 +441,11 @@ void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentio
   p.max_blocks_per_seq = batch.max_blocks_per_seq;
   p.context_lens = batch.context_lens;
   p.num_heads = heads.num_heads;
-  p.group = heads.num_heads / layout.num_kv_heads;
-  // Heads per CTA: at most kMaxHeadsPerCta and kMaxVecsPerThread·kThreads output vectors
-  // (always 16 for v_dim <= 256); a larger group is cut into even chunks.
-  const int32_t cap = std::min(kMaxHeadsPerCta, kMaxVecsPerThread * kThreads / (layout.v_dim / 8));
-  p.head_chunks = (p.group + cap - 1) / cap;
-  p.heads_per_cta = (p.group + p.head_chunks - 1) / p.head_chunks;
+  const DecodePlan pl = plan_for(batch, layout, heads);
+  p.group = pl.group;
+  p.head_chunks = pl.head_chunks;
+  p.heads_per_cta = pl.heads_per_cta;
+  p.partition = pl.partition;
   p.num_kv_heads = layout.num_kv_heads;
   p.k_dim = layout.k_dim;
   p.v_dim = layout.v_dim;
@@ -435,7 +458,7 @@ void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentio
 
   // Splits: what max_context asks for, fewer if the workspace is short (the last split
   // then takes the rest, slower but still exact); one split needs no workspace.
-  int32_t splits = max_splits_for(batch);
+  int32_t splits = pl.splits;
   if (splits > 1) {
     const size_t per_split = workspace_per_split(batch, layout, heads);
     // The partials are stored as float4: a workspace off 16-byte alignment counts as none.

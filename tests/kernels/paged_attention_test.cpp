@@ -240,7 +240,7 @@ void run_prefill(const Scenario& sc) {
 
 TEST_CASE("paged decode: mixed lengths around block and partition boundaries", "[gpu][attention]") {
   Scenario sc;
-  sc.ctx = {1, 15, 16, 17, 33, 64, 100, 512, 513};  // 513: a second split holding one token
+  sc.ctx = {1, 15, 16, 17, 33, 64, 100, 512, 513};  // 512 + 1: a split boundary one token short of the end
   sc.seed = 101;
   run_decode(sc);
 }
@@ -280,7 +280,7 @@ TEST_CASE("paged decode: k_dim != v_dim (MLA 192/128) and odd widths with odd bl
 
 TEST_CASE("paged decode: long contexts use several splits merged exactly", "[gpu][attention]") {
   Scenario sc;
-  sc.ctx = {5000, 1200, 3};  // 10, 3 and 1 partitions of 512
+  sc.ctx = {5000, 1200, 3};  // dozens of partitions, a few, and one
   sc.seed = 401;
   run_decode(sc);
 }
@@ -293,9 +293,9 @@ TEST_CASE("paged decode: workspace sizes", "[gpu][attention]") {
   const size_t full = paged_decode_attention_workspace_bytes(p.batch(), p.layout(), p.heads());
   REQUIRE(full > 0);
 
-  SECTION("one split needs none") {
+  SECTION("one split (contexts within the shortest partition, 128) needs none") {
     Scenario short_ctx = sc;
-    short_ctx.ctx = {512, 3};
+    short_ctx.ctx = {128, 3};
     Prepared s = prepare(short_ctx);
     CHECK(paged_decode_attention_workspace_bytes(s.batch(), s.layout(), s.heads()) == 0);
   }
