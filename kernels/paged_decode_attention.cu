@@ -3,9 +3,10 @@
 // Grid (kv_head × head-chunk, seq, split). A CTA serves the query heads of one KV head
 // (up to kMaxHeadsPerCta of them), so each K/V row is read from memory once per group,
 // not once per query head. The context is cut into partitions of up to 512 tokens
-// (split-K; shorter, down to 128, when the batch alone would leave SMs idle); each split walks its partition in tiles of kTile tokens staged in shared
-// memory with cp.async (K of the next tile loads while this tile's V is used, V of the
-// next while its scores are computed), with an online softmax in fp32. A sequence that
+// (split-K; shorter, down to 128, when the batch alone would leave SMs idle); each split
+// walks its partition in tiles of kTile tokens staged in shared memory with cp.async (K
+// of the next tile loads while this tile's V is used, V of the next while its scores are
+// computed), with an online softmax in fp32. A sequence that
 // needs one split writes its output directly; otherwise each split leaves its unnormalised
 // accumulator with its running max and sum in the workspace and a second kernel merges
 // them by log-sum-exp.
@@ -25,7 +26,7 @@ using attn::cp_async_wait;
 
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / 32;
-constexpr int kTile = 64;            // tokens per shared-memory tile (the score pass maps t to lanes: 2 warps)
+constexpr int kTile = 64;            // tokens per shared-memory tile
 constexpr int kMaxPartition = 512;   // tokens per split (a multiple of kTile) ...
 constexpr int kMinPartition = 128;   // ... down to this when the batch is small
 constexpr int64_t kTargetCtas = 256; // about two CTAs per SM on H100 (132) and A100 (108)
