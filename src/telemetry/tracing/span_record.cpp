@@ -116,13 +116,16 @@ SpanRecord::Attr* SpanRecord::next_attr(const char* key) {
 }
 
 bool SpanRecord::copy_key(Attr& a, std::string_view key) {
-  if (key.size() > kTextBytes - text_used_) {  // a cut key would be a different key
+  // A cut key would be a different key: one that does not fit is dropped whole.
+  if (key.size() > kMaxCopiedKey || key.size() > kTextBytes - text_used_) {
     --n_attrs_;
     ++dropped_attrs_;
     return false;
   }
   a.key = nullptr;
-  a.key_off = put_text(key, a.key_len);
+  uint16_t len = 0;
+  a.key_off = put_text(key, len);
+  a.key_len = static_cast<uint8_t>(len);
   return true;
 }
 
@@ -201,7 +204,8 @@ void SpanRecord::add_copy_key(std::string_view key, const AttributeValue& value)
   else if (auto* v = std::get_if<std::vector<std::string>>(&value)) {
     Attr* a = next_attr(nullptr);
     if (!a || !copy_key(*a, key)) return;
-    const uint16_t key_off = a->key_off, key_len = a->key_len;
+    const uint16_t key_off = a->key_off;
+    const uint8_t key_len = a->key_len;
     --n_attrs_;  // add_array takes the same slot again, after the key's text
     add_array(nullptr, *v);
     attrs_[n_attrs_ - 1].key_off = key_off;

@@ -108,7 +108,7 @@ TEST_CASE("span record: attribute count and text limits drop or cut, never overf
   s.span_id = "00f067aa0ba902b7";
   s.name = "n";
   s.attributes = {{"first", std::string(300, 'x')},
-                  {std::string(900, 'k'), true},  // 1 + 5 + 300 used: a 900-byte key does not fit
+                  {std::string(900, 'k'), true},  // longer than kMaxCopiedKey: dropped whole
                   {"third", int64_t{3}},
                   {"second", std::string(2000, 'y')}};
   SpanRecord::from_span(s, *r);

@@ -20,8 +20,11 @@ namespace warden::telemetry {
 
 class SpanRecord {
  public:
-  static constexpr size_t kMaxAttributes = 28;
-  static constexpr size_t kTextBytes = 1024;
+  // Sized for warden's request span (about 20 attributes, ~200 bytes of text) with room
+  // for long model names; the exporter's ring holds max_queue of these (~1.2 KB each).
+  static constexpr size_t kMaxAttributes = 24;
+  static constexpr size_t kTextBytes = 512;
+  static constexpr size_t kMaxCopiedKey = 255;  // longer non-literal keys are dropped
 
   enum class Type : uint8_t { String, Int, Double, Bool, StringArray };
 
@@ -68,10 +71,11 @@ class SpanRecord {
   uint32_t dropped_attributes() const { return dropped_attrs_; }
 
  private:
-  struct Attr {
+  struct Attr {        // 24 bytes
     const char* key;  // literal; null: key is text_[key_off, key_off + key_len)
-    uint16_t key_off, key_len;
     uint16_t off, len;  // String / StringArray payload in text_
+    uint16_t key_off;
+    uint8_t key_len;
     Type type;
     union {
       int64_t i;
