@@ -84,14 +84,17 @@ col_port=$(free_port)
 cat > "$tmp/collector.mjs" <<'EOF'
 import http from 'node:http';
 let posts = 0, spans = 0, bytes = 0;
+const key = Buffer.from('"traceId":');
 http.createServer((req, res) => {
   if (req.method === 'GET') { res.end(JSON.stringify({ posts, spans, bytes })); return; }
   const parts = [];
   req.on('data', (d) => parts.push(d));
   req.on('end', () => {
-    const body = Buffer.concat(parts).toString('latin1');
+    // Counted natively (Buffer.indexOf) so the collector takes as little CPU as it can
+    // from the box it shares with warden.
+    const body = Buffer.concat(parts);
     posts++; bytes += body.length;
-    spans += body.split('"traceId":').length - 1;
+    for (let at = body.indexOf(key); at >= 0; at = body.indexOf(key, at + key.length)) spans++;
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');
   });

@@ -8,6 +8,10 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "warden/telemetry/metrics/registry.hpp"
 
 namespace warden::telemetry {
@@ -152,6 +156,11 @@ uint64_t OtlpExporter::exported() const {
 uint64_t OtlpExporter::dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
 void OtlpExporter::run() {
+  // Tracing is best effort: on a box with few cores, encoding a batch must not take the
+  // CPU from I/O threads serving requests (nice 10 on this thread only; Linux applies
+  // setpriority to a thread id). If it falls behind, the ring fills and spans are
+  // dropped and counted, which is the documented overload behaviour.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
   static Counter& exported_total = spans_counter("exported");
   static Counter& failed_total = spans_counter("failed");
   std::string body;
