@@ -19,6 +19,9 @@
 // floor(bits / 2^64 · Z) over the kept mass Z, and the token is the first kept id (in
 // id order, as the CPU sampler walks the whole vocabulary) whose inclusive prefix mass
 // exceeds target — a block-wide scan tile by tile.
+#include <cooperative_groups.h>
+#include <cooperative_groups/reduce.h>
+
 #include <cmath>
 #include <cstdint>
 
@@ -27,6 +30,8 @@
 
 namespace warden::kernels {
 namespace {
+
+namespace cg = cooperative_groups;
 
 constexpr int kThreads = 512;
 constexpr int kWarps = kThreads / 32;
@@ -94,20 +99,32 @@ __device__ uint64_t radix_select(const float* __restrict__ row, int32_t vocab, f
                                  uint64_t target, Shared& sh) {
   uint64_t prefix = 0;  // the digits chosen so far, in place
   uint64_t above = 0;   // weight of the tokens whose key is above every key with that prefix
+  const cg::thread_block_tile<32> warp_tile = cg::tiled_partition<32>(cg::this_thread_block());
   for (int pass = 0; pass < 8; ++pass) {
     const int shift = 56 - 8 * pass;
     for (int b = threadIdx.x; b < 256; b += blockDim.x) sh.hist[b] = 0;
     __syncthreads();
-    for (int32_t i = threadIdx.x; i < vocab; i += blockDim.x) {
-      const float l = clean(row[i]);
-      const uint64_t key = order_key(l, i);
-      // shift + 8 == 64 on the first pass: every token matches the empty prefix.
-      if (pass == 0 || (key >> (shift + 8)) == (prefix >> (shift + 8))) {
-        const uint64_t w = kMass ? mass(l, mx, inv_t) : 1u;
-        if (w != 0)
-          atomicAdd(reinterpret_cast<unsigned long long*>(&sh.hist[(key >> shift) & 255u]),
-                    static_cast<unsigned long long>(w));
+    // Every thread runs the same number of iterations, so whole warps reach the
+    // warp-level grouping below.
+    for (int32_t base = 0; base < vocab; base += blockDim.x) {
+      const int32_t i = base + int32_t(threadIdx.x);
+      unsigned bin = 256;  // none: out of range, another prefix, or no weight
+      uint64_t w = 0;
+      if (i < vocab) {
+        const float l = clean(row[i]);
+        const uint64_t key = order_key(l, i);
+        // shift + 8 == 64 on the first pass: every token matches the empty prefix.
+        if (pass == 0 || (key >> (shift + 8)) == (prefix >> (shift + 8))) {
+          w = kMass ? mass(l, mx, inv_t) : 1u;
+          if (w != 0) bin = unsigned((key >> shift) & 255u);
+        }
       }
+      // Most logits share their top digits, so lanes adding to the same bin combine
+      // first: one shared atomic per bin and warp instead of one per token.
+      const cg::coalesced_group peers = cg::labeled_partition(warp_tile, bin);
+      const uint64_t sum = cg::reduce(peers, w, cg::plus<uint64_t>());
+      if (peers.thread_rank() == 0 && bin < 256)
+        atomicAdd(reinterpret_cast<unsigned long long*>(&sh.hist[bin]), static_cast<unsigned long long>(sum));
     }
     __syncthreads();
     if (threadIdx.x < 32) {
