@@ -130,10 +130,13 @@ bool OtlpExporter::submit(const SpanRecord& span) {
   span.copy_to(records_[pos % capacity_]);
   slot->seq.store(pos + 1, std::memory_order_release);
   submitted_.fetch_add(1, std::memory_order_release);
-  // Wake the exporter only when a full batch is waiting; otherwise it wakes on its own
-  // every flush interval. Taking mu_ here (once per batch) closes the window between its
-  // predicate check and its wait.
-  if (pos + 1 - tail_.load(std::memory_order_relaxed) == options_.max_batch) {
+  // Wake the exporter only when a full batch is waiting (otherwise it wakes on its own
+  // every flush interval), and only once per wait: wake_pending_ is cleared by the
+  // exporter under mu_ just before it checks its predicate and sleeps, and taking mu_
+  // here closes the window between that check and the wait.
+  const uint64_t tail = tail_.load(std::memory_order_relaxed);
+  if (pos + 1 > tail && pos + 1 - tail >= options_.max_batch &&
+      !wake_pending_.load(std::memory_order_relaxed) && !wake_pending_.exchange(true, std::memory_order_acq_rel)) {
     { std::lock_guard lock(mu_); }
     wake_.notify_one();
   }
@@ -168,6 +171,7 @@ void OtlpExporter::run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
+      wake_pending_.store(false, std::memory_order_release);
       wake_.wait_for(lock, std::chrono::milliseconds(options_.flush_interval_ms), [&] {
         return stop_.load() || flush_requested_ ||
                head_.load(std::memory_order_relaxed) - tail_.load(std::memory_order_relaxed) >= options_.max_batch;

@@ -235,3 +235,25 @@ TEST_CASE("otlp exporter: spans submitted from several threads all arrive once, 
   CHECK(bodies.size() >= static_cast<size_t>(kThreads * kEach / 100));
   CHECK(collector.connections() == 1);
 }
+
+TEST_CASE("otlp exporter: a full batch is sent at once, without waiting for the flush interval") {
+  Collector collector;
+  OtlpExporterOptions o;
+  o.endpoint = collector.endpoint();
+  o.max_batch = 50;
+  o.flush_interval_ms = 60'000;  // the timer alone would not send anything during this test
+  auto exporter = OtlpExporter::create(o);
+  REQUIRE(exporter);
+  auto r = std::make_unique<SpanRecord>();
+  for (int i = 0; i < 50; ++i) {
+    r->reset();
+    r->set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
+    r->set_span_id("00f067aa0ba902b7");
+    r->set_name("batch");
+    REQUIRE((*exporter)->submit(*r));
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*exporter)->exported() < 50 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK((*exporter)->exported() == 50);
+}

@@ -66,6 +66,7 @@ class OtlpExporter {
   alignas(64) std::atomic<uint64_t> tail_{0};  // next position to consume (exporter thread)
   alignas(64) std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> dropped_{0};
+  std::atomic<bool> wake_pending_{false};  // a producer has notified since the exporter last slept
 
   mutable std::mutex mu_;
   std::condition_variable wake_, done_;
