@@ -140,4 +140,10 @@ Spend BudgetLedger::reserved(const std::string& scope, const std::string& period
   return entry_locked(scope, period).reserved;
 }
 
+PeriodSpend BudgetLedger::snapshot(const std::string& scope, const std::string& period) {
+  std::lock_guard lock(mu_);
+  const Entry& e = entry_locked(scope, period);
+  return PeriodSpend{e.committed, e.reserved};
+}
+
 }  // namespace warden::policy

@@ -39,6 +39,12 @@ struct Reservation {
   Spend amount;
 };
 
+// One scope's spend in one period as read at one instant (admin views).
+struct PeriodSpend {
+  Spend committed;
+  Spend reserved;  // in flight: admitted, not yet settled or released
+};
+
 struct BudgetRefusal {
   std::string dimension;  // "tokens_per_day" | "usd_per_month"
   double limit = 0;
@@ -65,6 +71,8 @@ class BudgetLedger {
   // Committed spend (from the database on first use), without reservations.
   Spend committed(const std::string& scope, const std::string& period);
   Spend reserved(const std::string& scope, const std::string& period);
+  // Both under one lock, so committed and reserved are from the same moment. Read-only.
+  PeriodSpend snapshot(const std::string& scope, const std::string& period);
 
   static std::string day_of(std::chrono::system_clock::time_point t);
   static std::string month_of(std::chrono::system_clock::time_point t);
