@@ -243,7 +243,13 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
     std::string f;
     f += ",\"time\":";
     append_escaped(f, ev.time);
-    f += ",\"type\":\"request\",\"request_id\":";
+    f += ",\"type\":";
+    append_escaped(f, ev.type.empty() ? std::string("request") : ev.type);
+    if (!ev.action.empty()) {
+      f += ",\"action\":";
+      append_escaped(f, ev.action);
+    }
+    f += ",\"request_id\":";
     append_escaped(f, ev.request_id);
     f += ",\"key_id\":";
     append_escaped(f, ev.key_id);

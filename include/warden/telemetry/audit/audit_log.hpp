@@ -18,6 +18,8 @@ namespace warden::telemetry {
 
 struct AuditEvent {
   std::string time;  // RFC 3339 UTC, filled by append() when empty
+  std::string type = "request";  // "request" (a caller's request) | "admin" (an admin API mutation)
+  std::string action;            // admin records: e.g. "keys.create", "keys.revoke"; written when set
   std::string request_id;
   std::string key_id;
   std::string team;
