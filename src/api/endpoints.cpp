@@ -9,6 +9,7 @@
 #include "warden/api/json_writer.hpp"
 #include "warden/api/openai/chat_codec.hpp"
 #include "warden/config/config.hpp"
+#include "warden/policy/admin/admin_endpoints.hpp"
 #include "warden/policy/auth/auth_filter.hpp"
 #include "warden/policy/chain.hpp"
 #include "warden/router/admin.hpp"
@@ -71,6 +72,7 @@ void register_endpoints(server::EndpointTable& table) {
   table.add("GET", "/v1/models", list_models);
   anthropic::register_endpoints(table);          // /anthropic/v1/messages (+count_tokens), /v1/messages
   router::register_admin_endpoints(server::admin_endpoints());  // GET /admin/breakers
+  policy::admin::register_admin_endpoints(server::admin_endpoints());  // /admin/keys, /admin/teams
 }
 
 }  // namespace warden::api

@@ -5,6 +5,7 @@
 #include "json_text.hpp"
 #include "warden/config/config.hpp"
 #include "warden/engine/engine.hpp"
+#include "warden/policy/admin/team_budgets.hpp"
 #include "warden/providers/local_factory.hpp"
 #include "warden/providers/registry.hpp"
 #include "warden/router/circuit_breaker.hpp"
@@ -36,6 +37,21 @@ void refresh_scrape_gauges(const std::shared_ptr<const config::Config>& cfg) {
           .set(bs == router::BreakerState::Closed ? 0 : bs == router::BreakerState::Open ? 1 : 2);
       r.gauge("warden_target_in_flight", "Upstream attempts in flight per target.", {{"target", label}})
           .set(static_cast<double>(state->in_flight.load(std::memory_order_relaxed)));
+    }
+  }
+  // Budget use per team and dimension, from the same computation as GET /admin/teams.
+  // Read here, at scrape time, so the request path never touches these gauges.
+  for (const auto& s : policy::admin::team_budgets(*cfg).teams) {
+    for (const auto& d : s.dimensions) {
+      const Labels l = {{"team", s.team->name}, {"dimension", d.name}};
+      r.gauge("warden_budget_used_ratio",
+              "Budget used this period (committed spend / limit), by team and dimension (tokens_per_day, usd_per_month).",
+              l)
+          .set(d.used_ratio);
+      // Soft budgets: the crossing counter exists at 0 from the first scrape.
+      if (s.team->budget.mode == config::BudgetMode::Soft)
+        r.counter("warden_budget_soft_exceeded_total",
+                  "Soft budgets crossed (the request was served; one warn log line each), by team and dimension.", l);
     }
   }
   for (const auto& [name, pc] : cfg->providers) {

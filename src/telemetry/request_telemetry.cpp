@@ -142,6 +142,12 @@ void count_decisions(const policy::RequestContext& ctx) {
                   {{"type", decision.substr(4, dot - 4)}, {"action", decision.substr(dot + 1)}})
             .inc(static_cast<double>(n));
       }
+    } else if (decision.rfind("budget.soft_exceeded.", 0) == 0) {
+      // Set by the budget filter on the request that crossed a soft limit, per dimension.
+      r.counter("warden_budget_soft_exceeded_total",
+                "Soft budgets crossed (the request was served; one warn log line each), by team and dimension.",
+                {{"team", ctx.caller.team}, {"dimension", decision.substr(21)}})
+          .inc(static_cast<double>(n));
     } else if (decision.rfind("guardrails.", 0) == 0) {
       r.counter("warden_guardrail_blocks_total", "Requests or answers stopped by guardrails, by rule kind.",
                 {{"rule", decision.substr(11)}})

@@ -99,6 +99,21 @@ void BudgetFilter::on_complete(RequestContext& ctx) {
       ((b.usd_per_month > 0 && month.usd > b.usd_per_month) ||
        (b.tokens_per_day > 0 && day.tokens > b.tokens_per_day)))
     ctx.decisions["budget.soft_exceeded"] = 1;
+  if (b.mode == config::BudgetMode::Soft) {
+    // The one request whose charge takes a dimension over its soft limit (settle returns
+    // totals after each charge under the ledger's lock, so exactly one sees the crossing):
+    // one warn line, and a decision telemetry counts as
+    // warden_budget_soft_exceeded_total{team,dimension}.
+    auto crossed = [&](const char* dimension, double total, double charged, double limit) {
+      if (limit <= 0 || !(total > limit) || total - charged > limit) return;
+      ctx.decisions[std::string("budget.soft_exceeded.") + dimension] = 1;
+      spdlog::warn("soft budget exceeded: team {} {} {:.6g} > limit {:.6g} (request {}; the request was served)",
+                   team->name, dimension, total, limit, ctx.request_id);
+    };
+    crossed("usd_per_month", month.usd, actual.usd, b.usd_per_month);
+    crossed("tokens_per_day", static_cast<double>(day.tokens), static_cast<double>(actual.tokens),
+            static_cast<double>(b.tokens_per_day));
+  }
 }
 
 }  // namespace warden::policy
