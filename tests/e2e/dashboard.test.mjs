@@ -1,6 +1,7 @@
 // /ui in a real browser (Debian chromium driven by playwright-core): traffic goes through
 // warden to a fake upstream, then the dashboard must show the request count and the cost
-// computed here from the pricing table; a screenshot goes to tests/artifacts/.
+// computed here from the pricing table, and the team's budget use equal to GET
+// /admin/teams (and to the traffic sent); a screenshot goes to tests/artifacts/.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,8 @@ const ADMIN_TOKEN = 'admin-token-dashboard-e2e-6a0f';
 // USD per 1M tokens.
 const PRICE = { input_cache_hit: 1, input_cache_miss: 2, output: 4 };
 const REQUESTS = 7;
+// Team t1 (the test keys' team): budgets the traffic uses a visible share of.
+const BUDGET = { tokens_per_day: 10000, usd_per_month: 0.1, mode: 'hard' };
 
 let fake;
 let warden;
@@ -28,7 +31,7 @@ before(async () => {
   warden = await startWarden(makeConfig({
     upstream: fake,
     server: { admin_listen: '127.0.0.1:0', admin_token: ADMIN_TOKEN },
-    extra: { pricing: { 'deepseek-v4-flash': PRICE } },
+    extra: { pricing: { 'deepseek-v4-flash': PRICE }, teams: { t1: { budget: BUDGET }, t2: {} } },
   }));
   const m = await eventually(() => /admin listening on (\S+):(\d+)/.exec(warden.logs()), { what: 'admin listener' });
   adminUrl = `http://127.0.0.1:${m[2]}`;
@@ -77,6 +80,28 @@ test('the dashboard shows the requests and cost that went through warden', { ski
   assert.notEqual(await page.textContent('#lat-p50'), '-');
   assert.ok(!page.url().includes(ADMIN_TOKEN), 'token removed from the address bar');
   assert.match(await page.textContent('#config'), /generation/);
+
+  // Budgets card: the numbers shown are the API's, and the API's are the traffic's.
+  const teamsRes = await request(`${adminUrl}/admin/teams`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  assert.equal(teamsRes.status, 200, teamsRes.text);
+  const t1 = teamsRes.json.teams.find((t) => t.team === 't1');
+  const tokens = (u.prompt_tokens + u.completion_tokens) * REQUESTS;
+  assert.equal(t1.used.tokens_per_day.used, tokens);
+  assert.ok(Math.abs(t1.used.usd_per_month.used - perRequest * REQUESTS) < 1e-12);
+  const row = (dim) => `tr.budget-row[data-team="t1"][data-dimension="${dim}"]`;
+  assert.equal(await page.textContent(`${row('tokens_per_day')} .budget-used`), String(t1.used.tokens_per_day.used));
+  assert.equal(await page.textContent(`${row('tokens_per_day')} .budget-limit`), String(BUDGET.tokens_per_day));
+  assert.equal(await page.textContent(`${row('tokens_per_day')} .budget-ratio`),
+    `${(t1.used.tokens_per_day.used_ratio * 100).toFixed(2)}%`);
+  assert.equal(await page.textContent(`${row('tokens_per_day')} .budget-ratio`), `${((tokens / BUDGET.tokens_per_day) * 100).toFixed(2)}%`);
+  assert.equal(await page.textContent(`${row('usd_per_month')} .budget-used`), t1.used.usd_per_month.used.toFixed(6));
+  assert.equal(await page.textContent(`${row('usd_per_month')} .budget-used`), expectedCost);
+  assert.equal(await page.textContent(`${row('usd_per_month')} .budget-ratio`),
+    `${(t1.used.usd_per_month.used_ratio * 100).toFixed(2)}%`);
+  assert.equal(await page.textContent(`${row('usd_per_month')} .budget-ratio`),
+    `${((perRequest * REQUESTS / BUDGET.usd_per_month) * 100).toFixed(2)}%`);
+  assert.match(await page.textContent('tr.budget-row[data-team="t2"]'), /no budget/);
+  assert.doesNotMatch(await page.textContent('#teams'), /not available/);
   assert.deepEqual(errors, []);
 
   const dir = path.join(sourceDir, 'tests', 'artifacts');

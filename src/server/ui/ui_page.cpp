@@ -19,6 +19,8 @@ h2{font-size:14px;margin:0 0 8px;color:#445}
 table{border-collapse:collapse;width:100%;font-size:13px}td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left}
 .err{color:#b00020}.ok{color:#1b7f3a}#login{padding:30px}svg{width:100%;height:160px}
 .bar{fill:#4a7bd0}.axis{stroke:#ccd;stroke-width:1}
+.meter{display:inline-block;width:90px;height:8px;background:#e4e7ee;border-radius:4px;vertical-align:middle;margin-left:6px}
+.meter i{display:block;height:8px;border-radius:4px;background:#3a9e5c}.meter i.warn{background:#d0a43a}.meter i.over{background:#b00020}
 </style></head><body>
 <header><h1>warden</h1><span class="muted" id="status">not connected</span><span class="muted" id="generation"></span></header>
 <div id="login" hidden><p>Admin token (sent as <code>Authorization: Bearer</code>; kept in this tab only):</p>
@@ -38,7 +40,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}td,th{border-bottom:1px
 <section><h2>Cost by team</h2><table id="cost-teams"><tr><td>no data</td></tr></table>
 <svg id="chart-cost" viewBox="0 0 400 160" preserveAspectRatio="none"></svg><div class="muted" id="cost-legend"></div></section>
 <section><h2>Requests by alias / status</h2><table id="requests-table"><tr><td>no data</td></tr></table></section>
-<section><h2>Budgets and teams</h2><div id="teams">no data</div></section>
+<section><h2>Budgets and teams</h2><div id="teams">no data</div><div class="muted" id="budget-period"></div></section>
 <section><h2>Circuit breakers</h2><div id="breakers">no data</div></section>
 <section><h2>Engine</h2><table id="engine"><tr><td>no local engine metrics</td></tr></table></section>
 <section><h2>Config</h2><div id="config">no data</div></section>
@@ -131,6 +133,31 @@ function jsonView(v){
 }
 function cell(x){ if (x==null) return ''; if (Array.isArray(x)) return esc(x.map(e=>typeof e==='object'?JSON.stringify(e):e).join(', ')); if (typeof x==='object') return Object.entries(x).map(([k,v])=>`${esc(k)}=<b>${esc(typeof v==='object'?JSON.stringify(v):v)}</b>`).join('<br>'); return esc(x);}
 
+// GET /admin/teams → one row per team and budget dimension: spend this period, limit,
+// used ratio (the same numbers as warden_budget_used_ratio), reservations in flight.
+function fmtAmount(dim,v){return dim==='usd_per_month'?fmtCost(v):String(v);}
+function fmtRatio(r){return (r*100).toFixed(2)+'%';}
+function renderTeams(j){
+  const el=document.getElementById('teams');
+  if (!j||!Array.isArray(j.teams)){el.innerHTML='<span class="muted">not available</span>';return;}
+  if (!j.teams.length){el.innerHTML='<span class="muted">no teams configured</span>';return;}
+  let h='<table id="budgets-table"><tr><th>team</th><th>budget</th><th>used</th><th>limit</th><th>used %</th><th>in flight</th><th>keys</th></tr>';
+  for (const t of j.teams){
+    const dims=Object.entries(t.used||{});
+    const keys=(t.keys?t.keys.config+(t.keys.virtual_active??0):'');
+    if (!dims.length){h+=`<tr class="budget-row" data-team="${esc(t.team)}"><td>${esc(t.team)}</td><td class="muted">no budget</td><td></td><td></td><td></td><td></td><td class="team-keys">${keys}</td></tr>`;continue;}
+    for (const [dim,d] of dims){
+      const cls=d.used_ratio>=1?'over':d.used_ratio>=0.8?'warn':'';
+      h+=`<tr class="budget-row" data-team="${esc(t.team)}" data-dimension="${esc(dim)}"><td>${esc(t.team)}</td><td>${esc(dim)} (${esc(t.budget?t.budget.mode:'')})</td>`+
+        `<td class="budget-used">${fmtAmount(dim,d.used)}</td><td class="budget-limit">${fmtAmount(dim,d.limit)}</td>`+
+        `<td><span class="budget-ratio">${fmtRatio(d.used_ratio)}</span><span class="meter"><i class="${cls}" style="width:${Math.min(100,d.used_ratio*100).toFixed(1)}%"></i></span></td>`+
+        `<td class="budget-reserved">${fmtAmount(dim,d.reserved)}</td><td class="team-keys">${keys}</td></tr>`;
+    }
+  }
+  el.innerHTML=h+'</table>';
+  document.getElementById('budget-period').textContent='period: day '+j.day+', month '+j.month+' (UTC)';
+}
+
 async function poll(){
   try{
     const text=await get('/metrics',true);
@@ -172,7 +199,7 @@ async function poll(){
       eng.map(s=>`<tr><td>${esc(s.name.slice(14))}</td><td>${esc(Object.values(s.labels).join(' '))}</td><td>${s.value}</td></tr>`).join('');
 
     const [teamsJ,breakersJ,configJ]=await Promise.all([get('/admin/teams').catch(()=>null),get('/admin/breakers').catch(()=>null),get('/admin/config').catch(()=>null)]);
-    document.getElementById('teams').innerHTML=jsonView(teamsJ);
+    renderTeams(teamsJ);
     document.getElementById('breakers').innerHTML=jsonView(breakersJ);
     if (configJ){
       document.getElementById('generation').textContent='config generation '+configJ.generation;
