@@ -6,6 +6,7 @@
 #include "warden/api/json_writer.hpp"
 #include "warden/config/config.hpp"
 #include "warden/policy/auth/auth_filter.hpp"
+#include "warden/policy/limits/token_counter.hpp"
 #include "warden/router/route.hpp"
 
 namespace warden::api::anthropic {
@@ -13,6 +14,11 @@ namespace warden::api::anthropic {
 namespace asio = boost::asio;
 
 namespace {
+
+const policy::TokenCounter& estimator() {
+  static const policy::EstimatingCounter counter;
+  return counter;
+}
 
 asio::awaitable<void> messages(server::Exchange& ex, std::shared_ptr<const config::Config> config) {
   MessagesCodec codec;
@@ -58,13 +64,16 @@ asio::awaitable<void> count_tokens(server::Exchange& ex, std::shared_ptr<const c
     }
   }
   json::Writer w;
-  w.begin_object().field_int("input_tokens", count_tokens_estimate(ctx.request)).end_object();
+  // The count the token limits and budgets use: exact (the model's own tokenizer) when
+  // the alias serves a local model, the estimator otherwise.
+  const auto& counter = config ? policy::counter_for(*config, ctx.alias) : estimator();
+  w.begin_object().field_int("input_tokens", policy::measure_prompt(ctx.request, counter).tokens).end_object();
   co_await ex.respond(200, "application/json", w.take());
 }
 
 }  // namespace
 
-int64_t count_tokens_estimate(const ChatRequest& req) { return router::estimate_prompt_tokens(req); }
+int64_t count_tokens_estimate(const ChatRequest& req) { return policy::measure_prompt(req, estimator()).tokens; }
 
 void register_endpoints(server::EndpointTable& table) {
   for (std::string prefix : {"/anthropic/v1", "/v1"}) {

@@ -11,9 +11,9 @@ namespace warden::api::anthropic {
 
 void register_endpoints(server::EndpointTable& table);
 
-// count_tokens' answer: an estimate of the prompt's tokens (text bytes / 4, rounded up,
-// over system, messages, tool results and tool definitions). warden does not know the
-// target's tokenizer before routing; the estimate is what the router's size rules use too.
+// The estimator's count of a prompt (policy::measure_prompt: ~4 bytes a token, one per
+// CJK character, plus per-message framing). count_tokens answers with the exact count
+// instead when the alias serves a local model whose tokenizer.json loads.
 int64_t count_tokens_estimate(const ChatRequest& req);
 
 }  // namespace warden::api::anthropic
