@@ -5,6 +5,7 @@
 
 #include "warden/engine/engine.hpp"
 #include "warden/engine/model/model_config.hpp"
+#include "warden/engine/parallel/tensor_parallel_backend.hpp"
 #include "warden/engine/tokenizer/tokenizer.hpp"
 
 namespace warden::engine {
@@ -22,8 +23,24 @@ std::vector<int32_t> eos_ids_of(const std::string& dir) {
   return ids;
 }
 
+// tensor_parallel > 1: ranks over an in-process group on the CPU backend. The CUDA
+// backend is single-device for now, so an explicit cuda device is refused rather than
+// quietly run on one GPU, and "auto" means the CPU (said in the log line).
+std::unique_ptr<Backend> tensor_parallel_backend_for(const EngineConfig& c) {
+  const bool is_auto = c.device == "auto" || c.device.empty();
+  if (c.device != "cpu" && !is_auto)
+    throw std::runtime_error("tensor_parallel " + std::to_string(c.tensor_parallel) + " on " + c.device +
+                             ": the CUDA backend runs on one device only; use tensor_parallel: 1 or device: cpu");
+  auto backend = parallel::make_tensor_parallel_cpu_backend(checked_dir(c), c.tensor_parallel);
+  if (c.log)
+    c.log(0, "tensor_parallel " + std::to_string(c.tensor_parallel) + ": " + backend->name() +
+                 (is_auto ? " (device auto: tensor parallel runs on the CPU backend)" : ""));
+  return backend;
+}
+
 // The backend, with the factory's one line on what "auto" chose going to the log.
 std::unique_ptr<Backend> backend_for(const EngineConfig& c) {
+  if (c.tensor_parallel > 1) return tensor_parallel_backend_for(c);
   std::string note;
   auto backend = make_backend(checked_dir(c), c.device, &note);
   if (!note.empty() && c.log) c.log(0, note);

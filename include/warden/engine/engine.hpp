@@ -29,6 +29,10 @@ class Tokenizer;
 struct EngineConfig {
   std::string model_dir;          // config.json, *.safetensors, tokenizer.json
   std::string device = "auto";    // auto | cpu | cuda:N
+  // > 1: shard the model over this many ranks (parallel/). On the CPU the ranks are
+  // threads over an in-process group; the CUDA backend has no multi-GPU path yet, so
+  // a CUDA device with tensor_parallel > 1 is refused at load.
+  int32_t tensor_parallel = 1;
   int32_t max_num_seqs = 64;
   int32_t max_num_batched_tokens = 2048;  // per-step token budget (chunked prefill)
   int32_t block_tokens = 16;

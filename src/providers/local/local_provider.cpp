@@ -311,6 +311,7 @@ std::shared_ptr<Provider> make_local_provider(const config::ProviderConfig& cfg)
     engine::EngineConfig ec;
     ec.model_dir = cfg.model_dir;
     ec.device = cfg.device;
+    ec.tensor_parallel = cfg.tensor_parallel;
     ec.max_num_seqs = std::max(1, cfg.max_num_seqs);
     ec.block_tokens = cfg.kv_cache.block_tokens;
     ec.num_blocks = cfg.kv_cache.num_blocks;
