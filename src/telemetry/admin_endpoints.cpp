@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "json_text.hpp"
+#include "warden/common/url_decode.hpp"
 #include "warden/config/config.hpp"
 #include "warden/engine/engine.hpp"
 #include "warden/policy/admin/team_budgets.hpp"
@@ -72,37 +73,6 @@ void refresh_scrape_gauges(const std::shared_ptr<const config::Config>& cfg) {
         .set(s.generation_tokens_per_s);
     r.gauge("warden_engine_preemptions", "Sequences preempted since start.", l).set(s.preemptions);
   }
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') out += ' ';
-    else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else out += s[i];
-  }
-  return out;
-}
-
-std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return url_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
 }
 
 asio::awaitable<void> bad_request(server::Exchange& ex, std::string message) {

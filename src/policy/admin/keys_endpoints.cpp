@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "admin_support.hpp"
+#include "warden/common/url_decode.hpp"
 #include "warden/policy/auth/key_admin.hpp"
 #include "warden/policy/auth/key_store.hpp"
 
@@ -16,40 +17,6 @@ namespace {
 
 constexpr std::string_view kPrefix = "/admin/keys/";
 constexpr size_t kMaxName = 200;
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding of one path segment; nullopt when malformed.
-std::optional<std::string> decode_segment(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size() || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0) return std::nullopt;
-    out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
-    i += 2;
-  }
-  return out;
-}
-
-std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return decode_segment(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
 
 // The per-key rate limits that apply to a key of `team` (teams.X.key_rate_limits).
 config::RateLimits key_limits(const config::Config& cfg, const std::string& team) {
@@ -235,7 +202,7 @@ Answer key_answer(const config::Config& cfg, const server::Exchange& ex) {
     rest = rest.substr(0, slash);
   }
   const std::string method(ex.method());
-  auto id = decode_segment(rest);
+  auto id = percent_decode(rest);
   if (!id || id->empty() || (!action.empty() && action != "rotate"))
     return fail(404, "not_found", "Invalid URL (" + method + " " + std::string(ex.path()) + ")");
   const bool rotate = action == "rotate";
