@@ -53,8 +53,7 @@ before(async () => {
     keys: [{ id: 'k1', team: 't1', sha256: sha256Hex(CALLER_KEY) }],
   };
   warden = await startWarden(cfg);
-  const m = /admin listening on (\S+):(\d+)/.exec(warden.logs()) ?? /listening on (\S+):(\d+).*admin/i.exec(warden.logs());
-  adminUrl = m ? `http://127.0.0.1:${m[2]}` : undefined;
+  adminUrl = warden.adminUrl;
 });
 after(async () => {
   await warden?.stop();

@@ -92,8 +92,11 @@ export function makeConfig({ upstream, caFile, timeouts, provider = {}, models, 
 }
 
 // ---- process ---------------------------------------------------------------------------
-// Start `warden serve -c <tmp>/warden.yaml --listen 127.0.0.1:0`; resolves once it
-// logged `listening on HOST:PORT`. config: object (emitted as YAML) or YAML text.
+// Start `warden serve -c <tmp>/warden.yaml --listen 127.0.0.1:0`; resolves once it has
+// logged its startup lines (`listening on HOST:PORT`, `admin listening on …` when there
+// is an admin listener, then `… config generation N`; output may arrive split across
+// reads, so waiting for the last line is what makes the admin address reliable).
+// config: object (emitted as YAML) or YAML text.
 export async function startWarden(config, { env = {}, args = [], startTimeoutMs = 15000 } = {}) {
   const dir = tempDir('warden-serve-');
   const cfg = typeof config === 'string' ? config : yamlDocument({ state_dir: path.join(dir, 'var'), ...config });
@@ -116,8 +119,10 @@ export async function startWarden(config, { env = {}, args = [], startTimeoutMs 
   const listening = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`warden did not log "listening on" within ${startTimeoutMs} ms`)), startTimeoutMs);
     const onData = () => {
-      const m = /listening on (\S+):(\d+)/.exec(logs);
-      if (m) done(null, { host: m[1], port: Number(m[2]) });
+      const m = /(?<!admin )listening on (\S+):(\d+)/.exec(logs);
+      if (!m || !/config generation \d+/.test(logs)) return;
+      const admin = /admin listening on (\S+):(\d+)/.exec(logs);
+      done(null, { host: m[1], port: Number(m[2]), adminUrl: admin ? `http://127.0.0.1:${admin[2]}` : undefined });
     };
     function done(err, v) {
       clearTimeout(timer);
