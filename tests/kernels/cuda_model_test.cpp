@@ -23,6 +23,7 @@
 #include <random>
 #include <vector>
 
+#include "unit/engine/backend/batch_builders.hpp"
 #include "unit/engine/weights/temp_dir.hpp"
 #include "warden/engine/backend.hpp"
 #include "warden/engine/engine.hpp"
@@ -30,6 +31,9 @@
 
 using namespace warden::engine;
 using warden::test::TempDir;
+using warden::test::blocks;
+using warden::test::random_tokens;
+using warden::test::slice;
 
 namespace {
 
@@ -55,22 +59,6 @@ struct TinyModel {
     return b;
   }
 };
-
-std::vector<int32_t> random_tokens(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<int32_t> t(n);
-  for (auto& x : t) x = int32_t(rng() % kVocab);
-  return t;
-}
-
-SequenceSlice slice(int32_t n_new, int32_t cached, std::vector<int32_t> table, bool logits = true) {
-  SequenceSlice s;
-  s.num_new_tokens = n_new;
-  s.num_cached_tokens = cached;
-  s.block_table = std::move(table);
-  s.need_logits = logits;
-  return s;
-}
 
 // Scattered, descending blocks starting at `first`: a bug assuming contiguous KV shows.
 std::vector<int32_t> table_for(int32_t tokens, int32_t first) {
@@ -163,7 +151,7 @@ TEST_CASE("cuda model: prefill logits match the CPU backend", "[gpu][cuda-model]
       auto gpu = model.backend("cuda:0");
       REQUIRE(gpu->name() == "cuda:0");
       for (int32_t len : {1, 7, 37, 100}) {
-        const auto tokens = random_tokens(size_t(len), uint32_t(len));
+        const auto tokens = random_tokens(size_t(len), uint32_t(len), kVocab);
         const auto ref = run_chunks(*cpu, tokens, {len}, table_for(len, 1));
         const auto got = run_chunks(*gpu, tokens, {len}, table_for(len, 1));
         REQUIRE(got.size() == size_t(kVocab));
@@ -183,7 +171,7 @@ TEST_CASE("cuda model: paged decode and chunked prefill equal a whole prefill", 
     DYNAMIC_SECTION(arch) {
       TinyModel model(arch);
       auto gpu = model.backend("cuda:0");
-      const auto tokens = random_tokens(45, 3);
+      const auto tokens = random_tokens(45, 3, kVocab);
       const auto whole = run_chunks(*gpu, tokens, {45}, table_for(45, 0));
       // Decode: a 20-token prefill, then one token per step across block boundaries.
       std::vector<int32_t> decode_chunks = {20};
@@ -207,7 +195,7 @@ TEST_CASE("cuda model: a mixed batch (decode rows and prefill chunks) returns lo
           "[gpu][cuda-model]") {
   TinyModel model("qwen2");
   auto gpu = model.backend("cuda:0", 128);
-  const auto a = random_tokens(30, 7), b = random_tokens(18, 8), c = random_tokens(9, 9);
+  const auto a = random_tokens(30, 7, kVocab), b = random_tokens(18, 8, kVocab), c = random_tokens(9, 9, kVocab);
   // Solo references.
   const auto ref_a = run_chunks(*gpu, a, {30}, table_for(30, 0));
   const auto ref_b = run_chunks(*gpu, b, {18}, table_for(18, 0));
@@ -237,7 +225,7 @@ TEST_CASE("cuda model: forward_sample greedy equals the argmax of forward's logi
       ForwardBatch batch;
       std::vector<int32_t> first_blocks = {0, 10, 20, 30};
       for (int32_t s = 0; s < 4; ++s) {
-        const auto t = random_tokens(size_t(5 + 7 * s), uint32_t(100 + s));
+        const auto t = random_tokens(size_t(5 + 7 * s), uint32_t(100 + s), kVocab);
         batch.tokens.insert(batch.tokens.end(), t.begin(), t.end());
         batch.seqs.push_back(slice(int32_t(t.size()), 0, table_for(int32_t(t.size()), first_blocks[size_t(s)])));
       }
@@ -264,7 +252,7 @@ TEST_CASE("cuda model: greedy 64-token generations through the Engine agree with
   for (const char* arch : kArchs) {
     DYNAMIC_SECTION(arch) {
       TinyModel model(arch);
-      const auto prompt = random_tokens(23, 42);
+      const auto prompt = random_tokens(23, 42, kVocab);
       const auto cpu_out = greedy_generate(model.backend("cpu"), prompt, 64);
       const auto gpu_out = greedy_generate(model.backend("cuda:0"), prompt, 64);
       REQUIRE(cpu_out.size() == 64);

@@ -10,12 +10,16 @@
 #include <random>
 #include <vector>
 
+#include "unit/engine/backend/batch_builders.hpp"
 #include "unit/engine/weights/temp_dir.hpp"
 #include "warden/engine/backend.hpp"
 #include "warden/engine/model/tiny_model.hpp"
 
 using namespace warden::engine;
 using warden::test::TempDir;
+using warden::test::blocks;
+using warden::test::random_tokens;
+using warden::test::slice;
 
 namespace {
 
@@ -39,28 +43,6 @@ struct TinyModel {
     return b;
   }
 };
-
-std::vector<int32_t> random_tokens(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<int32_t> t(n);
-  for (auto& x : t) x = int32_t(rng() % kVocab);
-  return t;
-}
-
-SequenceSlice slice(int32_t n_new, int32_t cached, std::vector<int32_t> table, bool logits = true) {
-  SequenceSlice s;
-  s.num_new_tokens = n_new;
-  s.num_cached_tokens = cached;
-  s.block_table = std::move(table);
-  s.need_logits = logits;
-  return s;
-}
-
-std::vector<int32_t> blocks(int32_t first, int32_t count) {
-  std::vector<int32_t> b(static_cast<size_t>(count));
-  std::iota(b.begin(), b.end(), first);
-  return b;
-}
 
 // Runs one sequence alone: its tokens in the given chunk sizes; returns the last logits.
 std::vector<float> run_chunks(Backend& b, const std::vector<int32_t>& tokens, const std::vector<int32_t>& chunks,
@@ -94,7 +76,7 @@ TEST_CASE("cpu backend: decode over paged blocks equals full recompute at every 
     DYNAMIC_SECTION(arch) {
       TinyModel model(arch);
       auto b = model.backend(64, 4);
-      const auto tokens = random_tokens(30, 1);
+      const auto tokens = random_tokens(30, 1, kVocab);
       // The decoding sequence uses scattered, non-monotonic blocks 40.. of the pool.
       std::vector<int32_t> table = {47, 41, 52, 40, 44, 60, 43, 55};
       std::vector<float> step_logits;
@@ -128,7 +110,7 @@ TEST_CASE("cpu backend: decode over paged blocks equals full recompute at every 
 TEST_CASE("cpu backend: chunked prefill equals whole prefill", "[backend][cpu]") {
   TinyModel model("llama");
   auto b = model.backend(64, 4);
-  const auto tokens = random_tokens(40, 2);
+  const auto tokens = random_tokens(40, 2, kVocab);
   const auto whole = run_chunks(*b, tokens, {40}, blocks(0, 10));
   for (const auto& chunks : std::vector<std::vector<int32_t>>{{5, 11, 1, 23}, {16, 16, 8}, {1, 39}}) {
     const auto chunked = run_chunks(*b, tokens, chunks, blocks(20, 10));
@@ -146,7 +128,7 @@ TEST_CASE("cpu backend: a sequence's logits are bitwise identical alone and in a
       TinyModel model(arch);
       auto alone = model.backend(64, 4);
       auto batched = model.backend(64, 4);
-      const auto a = random_tokens(13, 3), c = random_tokens(9, 4), d = random_tokens(21, 5);
+      const auto a = random_tokens(13, 3, kVocab), c = random_tokens(9, 4, kVocab), d = random_tokens(21, 5, kVocab);
       const auto ta = blocks(0, 8), tc = blocks(8, 8), td = blocks(16, 8);
 
       // Step 1: prefills. Alone: A only. Batched: C, A, D (A in the middle).

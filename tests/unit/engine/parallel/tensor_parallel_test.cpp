@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "unit/engine/backend/batch_builders.hpp"
 #include "unit/engine/weights/temp_dir.hpp"
 #include "warden/engine/backend.hpp"
 #include "warden/engine/backend/cpu/cpu_backend.hpp"
@@ -31,6 +32,9 @@
 using namespace warden::engine;
 using namespace warden::engine::parallel;
 using warden::test::TempDir;
+using warden::test::blocks;
+using warden::test::random_tokens;
+using warden::test::slice;
 
 namespace {
 
@@ -53,21 +57,6 @@ TinyModelOptions arch(const std::string& a, uint64_t seed = 5) {
   o.arch = a;
   o.seed = seed;
   return o;
-}
-
-SequenceSlice slice(int32_t n_new, int32_t cached, std::vector<int32_t> table, bool logits = true) {
-  SequenceSlice s;
-  s.num_new_tokens = n_new;
-  s.num_cached_tokens = cached;
-  s.block_table = std::move(table);
-  s.need_logits = logits;
-  return s;
-}
-
-std::vector<int32_t> blocks(int32_t first, int32_t count) {
-  std::vector<int32_t> b(static_cast<size_t>(count));
-  std::iota(b.begin(), b.end(), first);
-  return b;
 }
 
 // The same steps on any backend: two sequences prefilled together (A: 20 tokens, the
