@@ -23,29 +23,9 @@ conc=${BENCH_CONC:-32}
 threads=${BENCH_THREADS:-1}
 ab_rounds=${BENCH_AB_ROUNDS:-3}
 ab_seconds=${BENCH_AB_SECONDS:-5}
-for tool in nginx wrk node python3 curl sqlite3; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 2; }
-done
-[[ -x $warden ]] || { echo "bench: warden binary not found at $warden (set WARDEN_BINARY)" >&2; exit 2; }
-
-tmp=$(mktemp -d /tmp/warden-soak.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "bench: nothing listening on port $1" >&2; return 1
-}
+source "$here/bench_lib.sh"
+bench_require nginx wrk node python3 curl sqlite3
+bench_tmp soak
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 # ---- upstream: nginx, static JSON answer for POST /v1/chat/completions

@@ -23,29 +23,9 @@ duration=${BENCH_DURATION:-10}
 ncpu=$(nproc)
 threads=${BENCH_THREADS:-$(( ncpu / 2 > 0 ? ncpu / 2 : 1 ))}
 
-for tool in nginx wrk python3; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool not found (scripts/setup installs it)" >&2; exit 2; }
-done
-[[ -x $warden ]] || { echo "bench: warden binary not found at $warden (set WARDEN_BINARY)" >&2; exit 2; }
-
-tmp=$(mktemp -d /tmp/warden-bench.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "bench: nothing listening on port $1" >&2; return 1
-}
+source "$here/bench_lib.sh"
+bench_require nginx wrk python3
+bench_tmp bench
 
 up_port=$(free_port)
 px_port=$(free_port)
