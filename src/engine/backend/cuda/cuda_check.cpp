@@ -52,6 +52,11 @@ bool is_sticky(cudaError_t err) {
 }
 
 void throw_cuda(cudaError_t err, const char* expr, const char* file, int line) {
+  // A failed runtime call also records its error as the thread's "last error": left
+  // there, a non-sticky one (an out-of-memory cudaMalloc) would come back from the next
+  // step's cudaGetLastError and fail it as a "kernel launch" error. Clear it; a sticky
+  // error cannot be cleared and needs not be.
+  if (!is_sticky(err)) (void)cudaGetLastError();
   throw CudaError(where(file, line) + ": " + expr + " failed: " + cudaGetErrorName(err) + " (" +
                       cudaGetErrorString(err) + ")",
                   is_sticky(err));
@@ -63,6 +68,7 @@ void throw_cublas(cublasStatus_t status, const char* expr, const char* file, int
   const cudaError_t rt = cudaPeekAtLastError();
   std::string msg = where(file, line) + ": " + expr + " failed: " + cublas_status_name(status);
   if (rt != cudaSuccess) msg += std::string(" (CUDA: ") + cudaGetErrorName(rt) + ")";
+  if (rt != cudaSuccess && !is_sticky(rt)) (void)cudaGetLastError();  // as in throw_cuda
   throw CudaError(msg, is_sticky(rt));
 }
 
