@@ -151,6 +151,10 @@ DeviceWeights::DeviceWeights(const ModelConfig& config, const std::string& model
   final_norm_ = vec(names::kFinalNorm, h);
   // Tied: HF ties lm_head to the embedding even when a copy is stored.
   lm_head_ = c.tie_word_embeddings ? DeviceMatrix{embed_, c.vocab_size, h} : matrix(names::kLmHead, c.vocab_size, h);
+  // The uploads are cudaMemcpy from pageable memory on the legacy default stream: they
+  // may return before the last DMA lands, and the backend's non-blocking stream does
+  // not wait for that stream. Finish them before any kernel reads a weight.
+  WARDEN_CUDA_CHECK(cudaDeviceSynchronize());
   store_.reset();  // unmap the files: everything lives on the device now
 }
 

@@ -20,6 +20,10 @@ void RopeTable::build(const ModelConfig& config, int64_t positions) {
   positions_ = 0;
   table_.ensure(host.size() * sizeof(float));
   WARDEN_CUDA_CHECK(cudaMemcpy(table_.get(), host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
+  // A cudaMemcpy from pageable memory may return before its DMA lands, and it runs on
+  // the legacy default stream, which the backend's non-blocking stream does not wait
+  // for: finish it before any kernel can read the table.
+  WARDEN_CUDA_CHECK(cudaDeviceSynchronize());
   positions_ = positions;
 }
 
