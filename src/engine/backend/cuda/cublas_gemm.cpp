@@ -35,10 +35,16 @@ struct CublasGemm::Plan {
 };
 
 CublasGemm::CublasGemm(cudaStream_t stream) : stream_(stream) {
-  WARDEN_CUBLAS_CHECK(cublasLtCreate(&handle_));
-  WARDEN_CUBLAS_CHECK(cublasCreate(&fallback_));
-  WARDEN_CUBLAS_CHECK(cublasSetStream(fallback_, stream_));
-  workspace_.ensure(kWorkspaceBytes);
+  try {
+    WARDEN_CUBLAS_CHECK(cublasLtCreate(&handle_));
+    WARDEN_CUBLAS_CHECK(cublasCreate(&fallback_));
+    WARDEN_CUBLAS_CHECK(cublasSetStream(fallback_, stream_));
+    workspace_.ensure(kWorkspaceBytes);
+  } catch (...) {  // no destructor runs for a constructor that throws: free the handles here
+    if (fallback_) cublasDestroy(fallback_);
+    if (handle_) cublasLtDestroy(handle_);
+    throw;
+  }
 }
 
 CublasGemm::~CublasGemm() {
