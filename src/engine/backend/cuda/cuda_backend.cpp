@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cuda_check.hpp"
+#include "decode_workspace_bound.hpp"
 #include "kernels/convert.cuh"
 #include "kernels/embedding.cuh"
 #include "kernels/kv_cache_write.cuh"
@@ -25,8 +26,9 @@ namespace {
 // HF DeepseekV2Attention builds its two LoRA norms without an eps argument (class
 // default 1e-6), whatever rms_norm_eps says — as the CPU backend does.
 constexpr float kLoraNormEps = 1e-6f;
-// Device memory kept out of the KV budget for what is allocated after it: the decode
-// split-K partials, the rope table, sampling scratch, cuBLAS's own allocations.
+// Device memory kept out of the KV budget for what is allocated after it and not
+// counted separately: the rope table, cuBLAS's own allocations, the CUDA context's
+// growth. (The decode split-K scratch is counted: decode_workspace_bound.)
 constexpr size_t kBudgetHeadroom = size_t(256) << 20;
 
 kernels::MoeRouting routing_of(const ModelConfig& c) {
@@ -102,7 +104,24 @@ void CudaBackend::guarded(Fn&& fn) {
     fn();
   } catch (const CudaError& e) {
     if (e.sticky()) healthy_.store(false);
+    drain();
     throw;
+  } catch (...) {
+    drain();
+    throw;
+  }
+}
+
+void CudaBackend::drain() noexcept {
+  // A step that threw part-way (a cuBLAS shape without an algorithm, an out-of-memory
+  // buffer growth) may have left work queued: the metadata upload still reading the
+  // pinned buffer the next step rewrites, kernels still using buffers the next step may
+  // reallocate. Wait for it here; a fault it surfaces poisons the backend as usual.
+  if (!stream_) return;
+  const cudaError_t err = cudaStreamSynchronize(stream_);
+  if (err != cudaSuccess) {
+    if (is_sticky(err)) healthy_.store(false);
+    else (void)cudaGetLastError();
   }
 }
 
@@ -116,13 +135,23 @@ size_t CudaBackend::kv_bytes_per_block(int32_t block_tokens) const {
 }
 
 void CudaBackend::allocate_kv(int32_t num_blocks, int32_t block_tokens) {
+  // A KV slot (block * block_tokens + offset) travels to the kernels as an int32.
+  if (num_blocks > 0 && block_tokens > 0 && int64_t(num_blocks) * block_tokens > INT32_MAX)
+    throw std::invalid_argument(name() + ": " + std::to_string(num_blocks) + " KV blocks of " +
+                                std::to_string(block_tokens) + " tokens exceed the int32 slot range");
   guarded([&] {
     const kernels::PagedKvLayout layout{config_.num_kv_heads, config_.k_head_dim(), config_.v_head_dim(), block_tokens};
     kv_.allocate(config_.num_layers, num_blocks, layout);
     // No sequence can outgrow the pool, so neither need the rope positions.
-    rope_.build(config_, std::min<int64_t>(max_context(), int64_t(num_blocks) * block_tokens));
+    const int64_t positions = std::min<int64_t>(max_context(), int64_t(num_blocks) * block_tokens);
+    rope_.build(config_, positions);
+    // The decode scratch for the longest steps prepare() announced, now that the longest
+    // context is known (kv_memory_budget kept at least this much out of the pool).
+    decode_workspace_.ensure(decode_workspace_bound(max_seqs_, positions, layout, heads()));
   });
 }
+
+kernels::AttentionHeads CudaBackend::heads() const { return kernels::AttentionHeads{config_.num_heads, attn_scale_}; }
 
 void CudaBackend::ensure_logits(int32_t rows) {
   logits_.ensure(size_t(std::max(rows, 1)) * size_t(config_.vocab_size) * sizeof(float));
@@ -131,6 +160,7 @@ void CudaBackend::ensure_logits(int32_t rows) {
 void CudaBackend::prepare(int32_t max_batched_tokens, int32_t max_seqs) {
   guarded([&] {
     const int32_t rows = std::max(1, max_batched_tokens), seqs = std::max(1, max_seqs);
+    max_seqs_ = std::max(max_seqs_, seqs);
     act_.ensure(rows);
     ensure_logits(seqs);
     sampled_ids_.ensure(size_t(seqs) * sizeof(int32_t));
@@ -149,7 +179,11 @@ size_t CudaBackend::kv_memory_budget(double fraction) const {
   // gets what is left of fraction × total.
   const double allowed = fraction * double(total_bytes);
   const double used = double(total_bytes - free_bytes);
-  const double budget = allowed - used - double(kBudgetHeadroom);
+  // The decode scratch allocate_kv() will take, at its largest (any context the model allows).
+  const kernels::PagedKvLayout layout{config_.num_kv_heads, config_.k_head_dim(), config_.v_head_dim(), 16};
+  const size_t decode = decode_workspace_bound(max_seqs_, max_context(), layout, heads());
+  const double decode_more = double(decode > decode_workspace_.bytes() ? decode - decode_workspace_.bytes() : 0);
+  const double budget = allowed - used - decode_more - double(kBudgetHeadroom);
   if (budget < double(kv_bytes_per_block(16)))
     throw std::runtime_error(name() + ": gpu_memory_fraction " + std::to_string(fraction) + " of " +
                              std::to_string(total_bytes >> 20) + " MiB leaves no room for the KV cache (" +
@@ -173,8 +207,8 @@ void CudaBackend::run_model(const ForwardBatch& batch, const std::vector<DeviceS
   if (meta_.n_decode > 0) {
     const kernels::PagedAttentionBatch b{meta_.n_decode, meta_.decode_tables, meta_.decode_max_blocks,
                                          meta_.decode_context, meta_.decode_max_context};
-    decode_workspace_.ensure(kernels::paged_decode_attention_workspace_bytes(
-        b, kv_.layout(), kernels::AttentionHeads{c.num_heads, attn_scale_}));
+    // Sized in allocate_kv for prepare()'s max_seqs; grows here only past that.
+    decode_workspace_.ensure(kernels::paged_decode_attention_workspace_bytes(b, kv_.layout(), heads()));
   }
 
   const int32_t hidden = c.hidden_size;
@@ -212,7 +246,7 @@ void CudaBackend::run_model(const ForwardBatch& batch, const std::vector<DeviceS
 }
 
 void CudaBackend::attend(int32_t layer, const bf16* q, int64_t q_stride, bf16* out, int64_t out_stride) {
-  const kernels::AttentionHeads heads{config_.num_heads, attn_scale_};
+  const kernels::AttentionHeads heads = this->heads();
   bf16* k_cache = kv_.keys(layer);
   bf16* v_cache = kv_.values(layer);
   if (meta_.n_decode > 0) {

@@ -20,6 +20,7 @@
 #include "cublas_gemm.hpp"
 #include "device_kv_pool.hpp"
 #include "device_weights.hpp"
+#include "kernels/paged_attention.cuh"
 #include "rope_table.hpp"
 #include "step_metadata.hpp"
 #include "warden/engine/backend.hpp"
@@ -50,6 +51,8 @@ class CudaBackend final : public Backend {
   // Runs `fn` with this backend's device current; a sticky CudaError marks it unhealthy.
   template <class Fn>
   void guarded(Fn&& fn);
+  // Waits for everything queued on the stream (after a failed step); never throws.
+  void drain() noexcept;
   // Everything up to the fp32 logits of the need_logits rows in logits_ (device).
   void run_model(const ForwardBatch& batch, const std::vector<DeviceSampling>* sampling);
   void attention_gqa(int32_t layer);
@@ -60,6 +63,7 @@ class CudaBackend final : public Backend {
   void mlp(const DeviceMlp& w, const bf16* x, int32_t rows, bf16* out);
   void moe(const DeviceMoe& w, const bf16* x, int32_t rows, bf16* out);
   void ensure_logits(int32_t rows);
+  kernels::AttentionHeads heads() const;
 
   int device_;
   ModelConfig config_;
@@ -77,6 +81,7 @@ class CudaBackend final : public Backend {
   DeviceBuffer sampled_ids_;     // int32 [rows]
   PinnedBuffer host_ids_;
   float attn_scale_ = 0.0f;
+  int32_t max_seqs_ = 0;  // from prepare(): sizes the decode scratch
   std::atomic<bool> healthy_{true};
 };
 

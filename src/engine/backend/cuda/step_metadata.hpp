@@ -31,8 +31,9 @@ struct StepLimits {
 class StepMetadata {
  public:
   // Plans and uploads. `sampling` may be null (logits go to the host). The pinned
-  // buffer is rewritten, so the previous step's copy must be complete (forward() ends
-  // with a stream sync).
+  // buffer is rewritten, so the previous step's copy must be complete: every backend
+  // call ends with a stream sync, on success (forward, forward_sample) and on an
+  // exception (CudaBackend::guarded drains the stream).
   void build(const ForwardBatch& batch, const std::vector<DeviceSampling>* sampling, const StepLimits& limits,
              cudaStream_t stream);
 
