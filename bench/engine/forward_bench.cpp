@@ -3,7 +3,10 @@
 // per step (the rowwise GEMM shares them across sequences), so the memory ceiling is
 // B × copy bandwidth / (weight bytes + KV bytes read per step); the compute ceiling is
 // the machine's sgemm FLOP/s / (2 × parameters) tokens/s. The roofline is the lower.
-// Usage: forward_bench --model DIR [--batches 1,8,32] [--context 128] [--steps 8]
+// On a GPU (--device cuda:N) the ceilings come from the caller, measured in the same run
+// (--bandwidth-gbs, --tflops: bench/engine/gpu_perf.py), and weights are bf16.
+// Usage: forward_bench --model DIR [--device cpu|cuda:N] [--batches 1,8,32] [--context 128]
+//        [--steps 8] [--bandwidth-gbs X] [--tflops X]
 #include <cblas.h>
 
 #include <algorithm>
@@ -80,34 +83,46 @@ std::vector<int> parse_list(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, batches_arg = "1,8,32";
+  std::string model, batches_arg = "1,8,32", device = "cpu";
   int context = 128, steps = 8;
+  double given_bw_gbs = 0, given_tflops = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--model") model = argv[i + 1];
     else if (k == "--batches") batches_arg = argv[i + 1];
     else if (k == "--context") context = std::stoi(argv[i + 1]);
     else if (k == "--steps") steps = std::stoi(argv[i + 1]);
+    else if (k == "--device") device = argv[i + 1];
+    else if (k == "--bandwidth-gbs") given_bw_gbs = std::stod(argv[i + 1]);
+    else if (k == "--tflops") given_tflops = std::stod(argv[i + 1]);
   }
   if (model.empty()) {
-    std::fprintf(stderr, "usage: forward_bench --model DIR [--batches 1,8,32] [--context 128] [--steps 8]\n");
+    std::fprintf(stderr,
+                 "usage: forward_bench --model DIR [--device cpu|cuda:N] [--batches 1,8,32] [--context 128] "
+                 "[--steps 8] [--bandwidth-gbs X] [--tflops X]\n");
     return 2;
   }
   const ModelConfig cfg = load_model_config(model);
-  auto backend = make_backend(model, "cpu");
-  const double bw = copy_bandwidth();
-  const double flops = sgemm_flops();
+  const bool on_cpu = device == "cpu";
+  auto backend = make_backend(model, device);
+  const double bw = given_bw_gbs > 0 ? given_bw_gbs * 1e9 : on_cpu ? copy_bandwidth() : 0.0;
+  const double flops = given_tflops > 0 ? given_tflops * 1e12 : on_cpu ? sgemm_flops() : 0.0;
+  if (bw <= 0 || flops <= 0) {
+    std::fprintf(stderr, "forward_bench: on %s give --bandwidth-gbs and --tflops (measured in the same run)\n",
+                 device.c_str());
+    return 2;
+  }
   const std::vector<int> batches = parse_list(batches_arg);
   const int max_batch = *std::max_element(batches.begin(), batches.end());
   const int block = 16, per_seq = (context + steps + block) / block + 1;
   backend->allocate_kv(max_batch * per_seq, block);
 
-  const double weight_bytes = double(cfg.parameter_count()) * 4;  // fp32 in memory
+  const double weight_bytes = double(cfg.parameter_count()) * (on_cpu ? 4 : 2);  // fp32 on the CPU, bf16 on a GPU
   const double kv_token_bytes = double(backend->kv_bytes_per_block(1));
-  std::printf("### CPU backend forward (%s, %.1fM params, fp32 weights %.0f MB)\n\n", cfg.architecture.c_str(),
-              double(cfg.parameter_count()) / 1e6, weight_bytes / 1e6);
-  std::printf("copy bandwidth: %.1f GB/s, sgemm %.1f GFLOP/s (%u threads)\n\n", bw / 1e9, flops / 1e9,
-              std::thread::hardware_concurrency());
+  std::printf("### %s backend forward (%s, %.1fM params, weights %.0f MB)\n\n", backend->name().c_str(),
+              cfg.architecture.c_str(), double(cfg.parameter_count()) / 1e6, weight_bytes / 1e6);
+  std::printf("copy bandwidth: %.1f GB/s, GEMM %.1f GFLOP/s (%s)\n\n", bw / 1e9, flops / 1e9,
+              given_bw_gbs > 0 ? "given by the caller" : "measured here, all threads");
   std::printf("| batch | prefill tok/s (%d-token prompts) | prefill / compute ceiling | decode tok/s | decode ceiling "
               "tok/s (memory, compute) | fraction | decode CPU ms/step |\n",
               context);

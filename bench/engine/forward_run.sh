@@ -10,15 +10,10 @@ build=${WARDEN_BUILD_DIR:-$root/build/bench-engine}
 if [[ ! -f $build/build.ninja ]]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWARDEN_ENGINE_ONLY=ON -DWARDEN_BUILD_TESTS=OFF >/dev/null
 fi
-ninja -C "$build" warden warden_engine >/dev/null
+cmake --build "$build" --target warden forward_bench >/dev/null
 model=$build/bench-100m-novocab
 [[ -f $model/config.json ]] || "$build/warden" model make-tiny --preset bench-100m --vocab none --out "$model" >&2
-bin=$build/forward_bench
-if [[ ! -x $bin || $here/forward_bench.cpp -nt $bin || $build/libwarden_engine.a -nt $bin ]]; then
-  c++ -std=c++20 -O2 -g -I"$root/include" "$here/forward_bench.cpp" -o "$bin" \
-    "$build/libwarden_engine.a" "$build/libwarden_common.a" \
-    $(pkg-config --libs openblas libutf8proc) -lsimdjson -pthread
-fi
+bin=$build/bench/engine/forward_bench
 "$bin" --model "$model" --batches "${BENCH_BATCHES:-1,8,32}" --context "${BENCH_CONTEXT:-128}" --steps "${BENCH_STEPS:-8}"
 printf '\nMachine: %s, %s cores, load %s.\n' "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
   "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -13,16 +13,10 @@ build=${WARDEN_BUILD_DIR:-$root/build/bench-engine}
 if [[ ! -f $build/libwarden_engine.a ]]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWARDEN_ENGINE_ONLY=ON -DWARDEN_BUILD_TESTS=OFF >/dev/null
 fi
-ninja -C "$build" warden warden_engine >/dev/null
+cmake --build "$build" --target warden engine_bench >/dev/null
 model=$build/bench-100m
 [[ -f $model/config.json ]] || "$build/warden" model make-tiny --preset bench-100m --out "$model" >&2
-bin=$build/engine_bench
-if [[ ! -x $bin || $here/engine_bench.cpp -nt $bin || $build/libwarden_engine.a -nt $bin ]]; then
-  # Built here rather than in CMake: the bench is one file linked against the engine library.
-  c++ -std=c++20 -O2 -g -I"$root/include" "$here/engine_bench.cpp" -o "$bin" \
-    "$build/libwarden_engine.a" "$build/libwarden_common.a" \
-    $(pkg-config --libs openblas libutf8proc) -lsimdjson -pthread
-fi
+bin=$build/bench/engine/engine_bench
 out=$(mktemp)
 "$bin" --model "$model" --batches "${BENCH_BATCHES:-1,8,32}" --prompt "${BENCH_PROMPT:-128}" \
   --gen "${BENCH_GEN:-32}" --ttft-prompt "${BENCH_TTFT_PROMPT:-512}" | tee "$out"

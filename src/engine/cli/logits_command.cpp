@@ -1,6 +1,8 @@
 // `warden logits --model DIR --ids 1,2,3`: the last position's logits (fp32) as a JSON
 // array, computed by the real backend through its paged KV path. --chunk N feeds the
-// prompt N tokens per step (chunked prefill) to exercise the cached-KV path.
+// prompt N tokens per step (chunked prefill) to exercise the cached-KV path. --greedy N
+// then decodes N tokens greedily (argmax fed back, one decode step each) and prints
+// {"logits": [...], "greedy": [ids]} instead: the HF comparison checks generations too.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -41,15 +43,17 @@ std::vector<int32_t> parse_ids(const std::string& text) {
 }  // namespace
 
 int logits(const Args& args) {
-  CliArgs a(args, {"model", "ids", "device", "chunk"});
+  CliArgs a(args, {"model", "ids", "device", "chunk", "greedy"});
   const std::string model = a.get_or("model", "");
   if (model.empty() || !a.get("ids")) {
-    std::fprintf(stderr, "usage: warden logits --model DIR --ids 1,2,3 [--device auto|cpu] [--chunk N]\n");
+    std::fprintf(stderr, "usage: warden logits --model DIR --ids 1,2,3 [--device auto|cpu|cuda:N] [--chunk N] [--greedy N]\n");
     return 2;
   }
   const std::vector<int32_t> ids = parse_ids(*a.get("ids"));
   const int32_t chunk = a.get("chunk") ? std::stoi(*a.get("chunk")) : int32_t(ids.size());
   if (chunk <= 0) throw std::invalid_argument("--chunk must be positive");
+  const int32_t greedy = a.get("greedy") ? std::stoi(*a.get("greedy")) : 0;
+  if (greedy < 0) throw std::invalid_argument("--greedy must not be negative");
 
   auto backend = engine::make_backend(model, a.get_or("device", "auto"));
   for (int32_t id : ids)
@@ -57,7 +61,7 @@ int logits(const Args& args) {
       throw std::invalid_argument("token id " + std::to_string(id) + " >= vocab_size " +
                                   std::to_string(backend->vocab_size()));
   constexpr int32_t kBlock = 16;
-  const int32_t blocks = int32_t((ids.size() + kBlock - 1) / kBlock);
+  const int32_t blocks = int32_t((ids.size() + size_t(greedy) + kBlock - 1) / kBlock);
   backend->allocate_kv(blocks + 1, kBlock);
   // Blocks in reverse order, so a bug that assumes contiguous KV would show.
   std::vector<int32_t> table;
@@ -83,7 +87,29 @@ int logits(const Args& args) {
     std::snprintf(buf, sizeof buf, i ? ",%.9g" : "%.9g", double(out[i]));
     json += buf;
   }
-  json += "]\n";
+  json += "]";
+  if (greedy > 0) {
+    // Decode steps over the same paged KV: each feeds the previous step's argmax.
+    std::string generated = "[";
+    std::vector<float> step = out;
+    int32_t cached = int32_t(ids.size());
+    for (int32_t g = 0; g < greedy; ++g) {
+      const int32_t next = int32_t(std::max_element(step.begin(), step.end()) - step.begin());
+      generated += (g ? "," : "") + std::to_string(next);
+      if (g + 1 == greedy) break;
+      engine::ForwardBatch batch;
+      batch.tokens = {next};
+      engine::SequenceSlice s;
+      s.num_new_tokens = 1;
+      s.num_cached_tokens = cached++;
+      s.block_table = table;
+      s.need_logits = true;
+      batch.seqs.push_back(s);
+      backend->forward(batch, step);
+    }
+    json = "{\"logits\":" + json + ",\"greedy\":" + generated + "]}";
+  }
+  json += "\n";
   std::fwrite(json.data(), 1, json.size(), stdout);
   return 0;
 }
