@@ -58,6 +58,11 @@ struct TinyModel {
     o.vocab_size = kVocab;
     o.dtype = DType::BF16;
     o.seed = seed;
+    // DeepSeek-V3's sigmoid router ties experts within bf16 rounding on random weights, so
+    // top-k flips between the bf16 CUDA path and the fp32 CPU one (seen on an H200: 0/64
+    // shared greedy tokens, while the same weights with decisive routing agree). The
+    // correction bias fixes the choice; the routing kernel has its own tests (moe_test).
+    o.decisive_routing = arch == "deepseek-v3";
     write_tiny_model(o);
   }
   std::unique_ptr<Backend> backend(const std::string& device, int32_t blocks = 64) const {

@@ -25,10 +25,12 @@ not a wrong model). The shared prefix length is printed.
 Routing near-ties: a random tiny router scores experts within bf16 rounding of each other,
 so top-k may pick another expert on either bf16 path, and the V3 family's routed scale
 (2.5) makes such a flip cost more than the bound. The DeepSeek-V3 model is therefore also
-checked as "deepseek-v3/decisive": the same weights with e_score_correction_bias spread
+checked with `make-tiny --decisive-routing`: the same weights with e_score_correction_bias
 0.25 apart per expert, which fixes the choice (groups and experts) for every token while
-the sigmoid weights, normalisation, scaling, q LoRA and MLA still compute. A failure there
-is a wrong model, not a flip.
+the sigmoid weights, normalisation, scaling, q LoRA and MLA still compute. That run gates;
+the random-router run is printed for information (measured on an H200: |Δ| 0.36 at 200
+tokens and greedy diverging at the first token on random routing, while the decisive
+weights agree within the bound at every length and on all 16 greedy tokens).
 
 A DeepSeek-MoE model with plain GQA attention has no transformers class (its config has no
 kv_lora_rank): it is covered by tests/kernels/cuda_model_test.cpp against the CPU backend
@@ -142,26 +144,9 @@ def check_logits(ref, peer, got):
     return delta, bound, margin, same, delta <= bound and (same or margin < bound)
 
 
-def decisive_routing(src, dst):
-    """Copies a model folder, spreading every e_score_correction_bias 0.25 apart so that
-    noaux_tc routing has no near-ties: the bias dominates the sigmoid scores' spread."""
-    import shutil
-    from safetensors.torch import load_file, save_file
-
-    shutil.copytree(src, dst)
-    path = os.path.join(dst, "model.safetensors")
-    tensors = load_file(path)
-    changed = 0
-    for name, t in tensors.items():
-        if name.endswith("e_score_correction_bias"):
-            tensors[name] = (torch.arange(t.numel(), dtype=torch.float32) * 0.25).to(t.dtype).reshape(t.shape)
-            changed += 1
-    if not changed:
-        raise RuntimeError("no e_score_correction_bias tensor to spread")
-    save_file(tensors, path, metadata={"format": "pt"})
-
-
-def compare_model(label, model_dir, lengths, devices, greedy_n, rng, vocab, failures, skipped):
+def compare_model(label, model_dir, lengths, devices, greedy_n, rng, vocab, failures, skipped, gate=True):
+    if not gate:  # informational: results are printed, failures not counted
+        failures = []
     try:
         ref_model = load_hf(model_dir, torch.float32)
         peer_model = load_hf(model_dir, torch.bfloat16)
@@ -178,13 +163,13 @@ def compare_model(label, model_dir, lengths, devices, greedy_n, rng, vocab, fail
             try:
                 got = warden_run(model_dir, ids, device, chunk=chunk)
             except Exception as e:
-                print(f"  {label:24s} len {length:4d} {dev_label:12s} ERROR {e}")
+                print(f"  {label:34s} len {length:4d} {dev_label:12s} ERROR {e}")
                 failures.append(f"{label} len {length} {dev_label}: error")
                 continue
             delta, bound, margin, same, ok = check_logits(ref, peer, got)
-            print(f"  {label:24s} len {length:4d} {dev_label:12s} max|Δ logprob| top-5 vs fp32 {delta:.4f} "
+            print(f"  {label:34s} len {length:4d} {dev_label:12s} max|Δ logprob| top-5 vs fp32 {delta:.4f} "
                   f"(bound {bound:.4f}; HF bf16 {top5_delta(ref, peer):.4f}; ref margin {margin:.3f}, "
-                  f"same top-1 {same}) {'ok' if ok else 'FAIL'}", flush=True)
+                  f"same top-1 {same}) {'ok' if ok else ('FAIL' if gate else 'over (info)')}", flush=True)
             if not ok:
                 failures.append(f"{label} len {length} {dev_label}")
     if greedy_n:
@@ -195,12 +180,12 @@ def compare_model(label, model_dir, lengths, devices, greedy_n, rng, vocab, fail
             shared = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), greedy_n)
             ok = shared == greedy_n or margins[shared] < GREEDY_MARGIN
             where = "all equal" if shared == greedy_n else f"first difference at {shared}, ref margin {margins[shared]:.3f}"
-            print(f"  {label:24s} greedy {greedy_n} tokens on cuda: shared prefix {shared}/{greedy_n} ({where}) "
-                  f"{'ok' if ok else 'FAIL'}", flush=True)
+            print(f"  {label:34s} greedy {greedy_n} tokens on cuda: shared prefix {shared}/{greedy_n} ({where}) "
+                  f"{'ok' if ok else ('FAIL' if gate else 'differs (info)')}", flush=True)
             if not ok:
                 failures.append(f"{label} greedy")
         except Exception as e:
-            print(f"  {label:24s} greedy ERROR {e}")
+            print(f"  {label:34s} greedy ERROR {e}")
             failures.append(f"{label} greedy: error")
     del ref_model, peer_model
     torch.cuda.empty_cache()
@@ -223,14 +208,16 @@ def main():
                 continue
             model_dir = os.path.join(tmp, arch)
             try:
-                warden(["model", "make-tiny", "--arch", arch, "--out", model_dir, "--vocab", "none",
-                        "--vocab-size", str(VOCAB), "--seed", "3", "--dtype", "bf16"])
-                compare_model(arch, model_dir, (1, 17, 200), devices, 16, rng, VOCAB, failures, skipped)
-                if arch == "deepseek-v3":
-                    decisive = model_dir + "-decisive"
-                    decisive_routing(model_dir, decisive)
-                    compare_model(arch + "/decisive", decisive, (1, 17, 24, 64, 200), devices, 16, rng, VOCAB,
-                                  failures, skipped)
+                make = ["model", "make-tiny", "--arch", arch, "--vocab", "none", "--vocab-size", str(VOCAB),
+                        "--seed", "3", "--dtype", "bf16"]
+                warden(make + ["--out", model_dir])
+                v3 = arch == "deepseek-v3"
+                compare_model(arch + (" (random router, info)" if v3 else ""), model_dir, (1, 17, 200), devices,
+                              16, rng, VOCAB, failures, skipped, gate=not v3)
+                if v3:
+                    warden(make + ["--out", model_dir + "-decisive", "--decisive-routing"])
+                    compare_model(arch + " (decisive router)", model_dir + "-decisive", (1, 17, 24, 64, 200),
+                                  devices, 16, rng, VOCAB, failures, skipped)
             except Exception:
                 traceback.print_exc()
                 failures.append(f"{arch}: exception")

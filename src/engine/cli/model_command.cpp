@@ -19,7 +19,8 @@ constexpr const char* kUsage =
     "         [--seed S] [--vocab qwen|deepseek|tiny|none] [--dtype bf16|f16|f32|f8] [--shard-kb N]\n"
     "         [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--head-dim N] [--intermediate N]\n"
     "         [--vocab-size N] [--experts N] [--top-k N] [--shared-experts N] [--moe-intermediate N]\n"
-    "         [--first-dense N] [--tie|--untie] [--qwen-tokenizer FILE]\n";
+    "         [--first-dense N] [--tie|--untie] [--qwen-tokenizer FILE]\n"
+    "         [--decisive-routing]  (noaux_tc routers: correction bias 0.25 apart, no near-ties)\n";
 
 int32_t to_int(const std::string& name, const std::string& v) {
   size_t used = 0;
@@ -38,7 +39,7 @@ int make_tiny(const Args& args) {
                         "experts", "top-k", "shared-experts", "moe-intermediate", "first-dense", "shard-kb"};
   std::set<std::string> values = {"arch", "out", "seed", "vocab", "config", "preset", "dtype", "qwen-tokenizer"};
   for (auto n : ints) values.insert(n);
-  CliArgs a(args, values, {"tie", "untie", "help"});
+  CliArgs a(args, values, {"tie", "untie", "help", "decisive-routing"});
   if (a.flag("help")) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -77,6 +78,7 @@ int make_tiny(const Args& args) {
   if (a.flag("tie") && a.flag("untie")) throw std::invalid_argument("--tie and --untie exclude each other");
   if (a.flag("tie")) o.tie = true;
   if (a.flag("untie")) o.tie = false;
+  o.decisive_routing = a.flag("decisive-routing");
 
   const engine::ModelConfig c = engine::write_tiny_model(o);
   std::printf("wrote %s: %s, %d layers, hidden %d, vocab %d, %.1fM parameters, %s\n", o.out_dir.c_str(),

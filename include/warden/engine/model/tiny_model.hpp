@@ -26,6 +26,11 @@ struct TinyModelOptions {
   DType dtype = DType::BF16;
   size_t max_shard_bytes = 0;  // > 0: split into shards with model.safetensors.index.json
   std::string qwen_tokenizer_json;  // npm Qwen tokenizer.json; found automatically when empty
+  // noaux_tc routers (DeepSeek-V3): e_score_correction_bias 0.25 apart instead of random,
+  // so every token picks the same groups and experts by a wide margin. Random routers
+  // score experts within bf16 rounding of each other, and top-k then flips between two
+  // bf16 paths (seen on an H200); a comparison of the math wants no such ties.
+  bool decisive_routing = false;
   // Shape overrides (applied last).
   std::optional<int32_t> hidden, layers, heads, kv_heads, head_dim, intermediate, vocab_size;
   std::optional<int32_t> experts, top_k, shared_experts, moe_intermediate, first_dense;
