@@ -27,6 +27,7 @@ void CircuitBreaker::prune(Clock::time_point now, const config::CircuitBreakerCo
     state_ = BreakerState::HalfOpen;
     probes_in_flight_ = 0;
     probe_successes_ = 0;
+    ++half_open_epoch_;
   }
 }
 
@@ -39,8 +40,14 @@ void CircuitBreaker::open(Clock::time_point now) {
   ++opens_;
 }
 
-bool CircuitBreaker::allow(Clock::time_point now, const config::CircuitBreakerConfig& cfg) {
+void CircuitBreaker::free_probe(uint64_t probe) {
+  if (state_ != BreakerState::HalfOpen || probes_in_flight_ <= 0) return;
+  if (probe == 0 || probe == half_open_epoch_) --probes_in_flight_;
+}
+
+bool CircuitBreaker::allow(Clock::time_point now, const config::CircuitBreakerConfig& cfg, uint64_t* probe) {
   std::lock_guard lock(mu_);
+  if (probe) *probe = 0;
   if (cfg.failures <= 0) return true;  // breaker disabled
   prune(now, cfg);
   switch (state_) {
@@ -49,23 +56,24 @@ bool CircuitBreaker::allow(Clock::time_point now, const config::CircuitBreakerCo
     case BreakerState::HalfOpen:
       if (probes_in_flight_ >= std::max(1, cfg.half_open_requests)) return false;
       ++probes_in_flight_;
+      if (probe) *probe = half_open_epoch_;
       return true;
   }
   return true;
 }
 
-void CircuitBreaker::on_success(Clock::time_point now, const config::CircuitBreakerConfig& cfg) {
+void CircuitBreaker::on_success(Clock::time_point now, const config::CircuitBreakerConfig& cfg, uint64_t probe) {
   std::lock_guard lock(mu_);
   prune(now, cfg);
   if (state_ != BreakerState::HalfOpen) return;
-  if (probes_in_flight_ > 0) --probes_in_flight_;
+  free_probe(probe);
   if (++probe_successes_ >= std::max(1, cfg.half_open_requests)) {
     state_ = BreakerState::Closed;
     failures_.clear();
   }
 }
 
-void CircuitBreaker::on_failure(Clock::time_point now, const config::CircuitBreakerConfig& cfg) {
+void CircuitBreaker::on_failure(Clock::time_point now, const config::CircuitBreakerConfig& cfg, uint64_t) {
   std::lock_guard lock(mu_);
   if (cfg.failures <= 0) return;
   prune(now, cfg);
@@ -79,9 +87,9 @@ void CircuitBreaker::on_failure(Clock::time_point now, const config::CircuitBrea
   }
 }
 
-void CircuitBreaker::on_neutral() {
+void CircuitBreaker::on_neutral(uint64_t probe) {
   std::lock_guard lock(mu_);
-  if (state_ == BreakerState::HalfOpen && probes_in_flight_ > 0) --probes_in_flight_;
+  free_probe(probe);
 }
 
 BreakerState CircuitBreaker::state(Clock::time_point now, const config::CircuitBreakerConfig& cfg) {
@@ -110,6 +118,43 @@ bool TargetState::try_acquire(int64_t cap) {
   } while (!in_flight.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
   return true;
 }
+
+TargetHold::Admit TargetHold::admit(Clock::time_point now, int64_t max_concurrency) {
+  reset();
+  if (!state_->breaker.allow(now, cfg_, &probe_)) return Admit::BreakerOpen;
+  admitted_ = true;
+  if (!state_->try_acquire(max_concurrency)) {
+    neutral();
+    return Admit::Busy;
+  }
+  slot_ = true;
+  return Admit::Ok;
+}
+
+void TargetHold::give_back_slot() {
+  if (slot_) state_->release();
+  slot_ = false;
+}
+
+void TargetHold::success(Clock::time_point now) {
+  give_back_slot();
+  if (admitted_) state_->breaker.on_success(now, cfg_, probe_);
+  admitted_ = false;
+}
+
+void TargetHold::failure(Clock::time_point now) {
+  give_back_slot();
+  if (admitted_) state_->breaker.on_failure(now, cfg_, probe_);
+  admitted_ = false;
+}
+
+void TargetHold::neutral() {
+  give_back_slot();
+  if (admitted_) state_->breaker.on_neutral(probe_);
+  admitted_ = false;
+}
+
+void TargetHold::reset() { neutral(); }
 
 namespace {
 

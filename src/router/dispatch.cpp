@@ -56,6 +56,19 @@ class AttemptSink final : public providers::EventSink {
   bool content_ = false;
 };
 
+// A failed attempt that ended because the caller left: the coroutine was cancelled (the
+// session saw the client go) or a provider reported the sink refusing events.
+bool caller_gone(const providers::Outcome& out, const asio::cancellation_state& cs) {
+  if (cs.cancelled() != asio::cancellation_type::none) return true;
+  return !out.ok && (out.error.code == "client_closed_request" || out.error.code == "client_closed");
+}
+
+providers::Outcome gone_outcome() {
+  providers::Outcome o;
+  o.error = Error{499, "client_closed_request", "The client closed the connection.", "", ""};
+  return o;
+}
+
 }  // namespace
 
 asio::awaitable<providers::Outcome> dispatch(policy::RequestContext& ctx, providers::EventSink& sink) {
@@ -98,13 +111,18 @@ asio::awaitable<providers::Outcome> dispatch(policy::RequestContext& ctx, provid
     for (const char* h : {"anthropic-version", "anthropic-beta"})
       if (auto it = ctx.headers.find(h); it != ctx.headers.end()) req.upstream_headers.emplace_back(h, it->second);
 
+    TargetHold hold(state, breaker_cfg);
     for (int attempt = 1;; ++attempt) {
-      if (!state->breaker.allow(Clock::now(), breaker_cfg)) {
+      // Cancelled (caller gone, drain deadline): no further attempt. Checked before any
+      // co_await, which would throw once the coroutine is cancelled.
+      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+        co_return gone_outcome();
+      const auto admitted = hold.admit(Clock::now(), cand.target->max_concurrency);
+      if (admitted == TargetHold::Admit::BreakerOpen) {
         ++skipped_open;
         break;  // open: the next target at once
       }
-      if (!state->try_acquire(cand.target->max_concurrency)) {
-        state->breaker.on_neutral();
+      if (admitted == TargetHold::Admit::Busy) {
         ++skipped_busy;
         break;
       }
@@ -113,21 +131,31 @@ asio::awaitable<providers::Outcome> dispatch(policy::RequestContext& ctx, provid
       state->attempts.fetch_add(1, std::memory_order_relaxed);
       AttemptSink attempt_sink(sink);
       const auto attempt_started = Clock::now();
+      // If this coroutine is cancelled or unwound here, `hold` gives the slot and probe back.
       out = co_await provider->stream(req, attempt_sink);
-      state->release();
+
+      if (!out.ok && caller_gone(out, co_await asio::this_coro::cancellation_state)) {
+        // The caller hung up: says nothing about the target (not a breaker failure, not an
+        // upstream error, never retried or moved to another target).
+        hold.neutral();
+        out.upstream_status = 0;
+        out.retryable = false;
+        ctx.usage = out.usage;
+        co_return out;
+      }
       telemetry::record_attempt(ctx, ctx.target, attempt, attempt_started, out);
 
       if (out.ok) {
-        state->breaker.on_success(Clock::now(), breaker_cfg);
+        hold.success(Clock::now());
         ctx.usage = out.usage;
         ctx.finish_reason = out.finish_reason;
         co_return out;
       }
       if (counts_as_failure(out)) {
         state->failures.fetch_add(1, std::memory_order_relaxed);
-        state->breaker.on_failure(Clock::now(), breaker_cfg);
+        hold.failure(Clock::now());
       } else {
-        state->breaker.on_neutral();
+        hold.neutral();
       }
       if (sink.committed() || attempt_sink.content_seen()) {
         ctx.usage = out.usage;

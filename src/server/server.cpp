@@ -75,6 +75,7 @@ struct Server::Impl {
     admin_listener.kind = Listener::Kind::Admin;
     admin_listener.table = &admin_table;
     register_server_admin_endpoints(admin_table, state);
+    state.evict_idle = [this](const Listener& l) { return evict_idle(l); };
   }
 
   asio::io_context& control() { return *contexts[0]; }
@@ -107,9 +108,11 @@ struct Server::Impl {
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, Listener& listener) {
     asio::steady_timer wait(control());
     for (;;) {
-      // At max_connections, leave new connections in the kernel backlog until one ends.
-      while (listener.connections.load(std::memory_order_relaxed) >=
-             store.current()->server.limits.max_connections) {
+      // At max_connections: admit up to kHealthReserve more as overflow connections (they
+      // answer health checks at once; other requests wait in the session, evicting the
+      // longest-idle keep-alive connection), then leave new ones in the kernel backlog.
+      while (listener.admitted.load(std::memory_order_relaxed) >= store.current()->server.limits.max_connections) {
+        if (listener.overflow.load(std::memory_order_relaxed) < kHealthReserve) break;
         wait.expires_after(milliseconds(5));
         co_await wait.async_wait(use_tuple);
         if (!acceptor.is_open()) co_return;
@@ -125,12 +128,59 @@ struct Server::Impl {
         continue;
       }
       listener.connections.fetch_add(1, std::memory_order_relaxed);
-      auto start = [this, &listener, &worker, s = std::move(socket)]() mutable {
-        if (listener.kind == Listener::Kind::Main && tls) start_tls_session(std::move(s), *tls, state, listener, worker);
-        else start_plain_session(std::move(s), state, listener, worker);
+      listener.overflow.fetch_add(1, std::memory_order_relaxed);
+      // Counted as overflow until it takes a slot: a session that ended while we waited in
+      // accept may have made room, and a slot the check above saw free may be gone (an
+      // overflow session took it, or a reload lowered the limit).
+      const bool overflow = !listener.try_admit(store.current()->server.limits.max_connections);
+      auto start = [this, &listener, &worker, overflow, s = std::move(socket)]() mutable {
+        if (listener.kind == Listener::Kind::Main && tls)
+          start_tls_session(std::move(s), *tls, state, listener, worker, overflow);
+        else start_plain_session(std::move(s), state, listener, worker, overflow);
       };
       asio::post(*worker.ioc, std::move(start));
     }
+  }
+
+  // ServerState::evict_idle: claims the connection of `listener` that has waited longest for
+  // its next request and closes it on its own thread.
+  bool evict_idle(const Listener& listener) {
+    Worker* owner = nullptr;
+    SessionHandle* victim = nullptr;
+    int64_t since = -1;
+    for (;;) {
+      owner = nullptr;
+      victim = nullptr;
+      since = -1;
+      for (auto& w : workers) {
+        std::lock_guard lock(w->mu);
+        for (auto* h : w->sessions) {
+          if (h->listener != &listener) continue;
+          int64_t t = h->idle_since.load(std::memory_order_acquire);
+          if (t >= 0 && (since < 0 || t < since)) {
+            since = t;
+            victim = h;
+            owner = w.get();
+          }
+        }
+      }
+      if (!victim) return false;
+      std::lock_guard lock(owner->mu);
+      bool alive = false;
+      for (auto* h : owner->sessions) alive |= h == victim;
+      // Claimed only if it is still there and still idle since the same instant.
+      if (alive && victim->idle_since.compare_exchange_strong(since, -1, std::memory_order_acq_rel)) break;
+    }
+    asio::post(*owner->ioc, [owner, victim] {
+      std::lock_guard lock(owner->mu);
+      for (auto* h : owner->sessions)
+        if (h == victim) {
+          spdlog::debug("max_connections: closing the longest-idle connection to admit a new one");
+          h->close();
+          break;
+        }
+    });
+    return true;
   }
 
   void reload(const char* trigger) {
@@ -155,6 +205,11 @@ struct Server::Impl {
           result.config->server.threads != old->server.threads ||
           result.config->server.tls.has_value() != old->server.tls.has_value())
         spdlog::warn("config reload: listeners, threads and TLS change only on restart");
+      if (result.config->state_dir != old->state_dir) {
+        // The running server holds the lock on its state_dir only (serve_command.cpp).
+        spdlog::warn("config reload: state_dir changes only on restart; keeping {}", old->state_dir);
+        result.config->state_dir = old->state_dir;
+      }
       store.swap(result.config);
       spdlog::info("config reloaded ({}): generation {}", trigger, result.config->generation);
     }
@@ -185,7 +240,11 @@ struct Server::Impl {
     for (auto& w : workers) {
       asio::post(*w->ioc, [w = w.get(), idle_only] {
         // Copy: close() may end a session, which erases itself later on this thread.
-        std::vector<SessionHandle*> handles(w->sessions.begin(), w->sessions.end());
+        std::vector<SessionHandle*> handles;
+        {
+          std::lock_guard lock(w->mu);
+          handles.assign(w->sessions.begin(), w->sessions.end());
+        }
         for (auto* h : handles)
           if (!idle_only || !h->busy) h->close();
       });

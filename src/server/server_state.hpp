@@ -18,15 +18,26 @@ class io_context;
 
 namespace warden::server {
 
-// One registered live connection; touched only on its worker's thread.
+struct Listener;
+
+// One registered live connection; `busy` and `close` are touched only on its worker's thread.
 struct SessionHandle {
   bool busy = false;             // a request is being read or handled
   std::function<void()> close;   // closes the socket (aborts pending I/O)
+  const Listener* listener = nullptr;
+  // Steady-clock nanoseconds since which the connection has waited for its next request
+  // (keep-alive idle, or a fresh connection that sent nothing yet); -1 while a request is
+  // read or handled, or once an evictor claimed it. Written by the session, claimed (CAS)
+  // by the evictor under Worker::mu.
+  std::atomic<int64_t> idle_since{-1};
 };
 
 struct Worker {
   boost::asio::io_context* ioc = nullptr;
-  std::list<SessionHandle*> sessions;  // worker-thread only
+  // Guards `sessions` (changed on the worker thread at connection start/end; scanned by
+  // the evictor from another thread).
+  std::mutex mu;
+  std::list<SessionHandle*> sessions;
 };
 
 struct ReloadStatus {
@@ -39,9 +50,27 @@ struct ReloadStatus {
 struct Listener {
   enum class Kind { Main, Admin } kind = Kind::Main;
   const EndpointTable* table = nullptr;
-  std::atomic<int64_t> connections{0};
+  std::atomic<int64_t> connections{0};  // every open connection (admitted + overflow)
+  std::atomic<int64_t> admitted{0};     // connections holding one of max_connections' slots
+  // Connections accepted past max_connections (at most kHealthReserve): they answer /healthz
+  // and /readyz at once; any other request waits there for a slot (try_admit), evicting the
+  // longest-idle admitted keep-alive connection to get one.
+  std::atomic<int64_t> overflow{0};
   bool tls = false;
+
+  // Takes a slot for an overflow connection if one is free. Thread-safe.
+  bool try_admit(int64_t max_connections) {
+    int64_t cur = admitted.load(std::memory_order_relaxed);
+    while (cur < max_connections)
+      if (admitted.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed)) {
+        overflow.fetch_sub(1, std::memory_order_relaxed);
+        return true;
+      }
+    return false;
+  }
 };
+
+inline constexpr int64_t kHealthReserve = 16;
 
 struct ServerState {
   config::ConfigStore* store = nullptr;
@@ -54,6 +83,9 @@ struct ServerState {
   std::string listen_address;        // real address of the main listener
   std::string admin_listen_address;  // "" when none
   std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
+  // Closes the longest-idle connection of `listener` (one waiting for its next request), if
+  // any: true when one was claimed. Thread-safe; set by the Server.
+  std::function<bool(const Listener&)> evict_idle;
 };
 
 std::string iso8601_utc(std::chrono::system_clock::time_point t);

@@ -173,13 +173,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
   template <class... StreamArgs>
-  Session(ServerState& state, Listener& listener, Worker& worker, StreamArgs&&... args)
+  Session(ServerState& state, Listener& listener, Worker& worker, bool overflow, StreamArgs&&... args)
       : state_(state),
         listener_(listener),
         worker_(worker),
         stream_(std::forward<StreamArgs>(args)...),
         write_timer_(stream_.get_executor()),
         watcher_wait_(stream_.get_executor()) {
+    overflow_ = overflow;
     beast::error_code ec;
     auto ep = socket().remote_endpoint(ec);
     if (!ec) peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -189,15 +190,25 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   asio::awaitable<void> run() {
     auto self = this->shared_from_this();
     handle_.close = [this] { close_socket(); };
-    worker_.sessions.push_back(&handle_);
-    auto it = std::prev(worker_.sessions.end());
+    handle_.listener = &listener_;
+    std::list<SessionHandle*>::iterator it;
+    {
+      std::lock_guard lock(worker_.mu);
+      worker_.sessions.push_back(&handle_);
+      it = std::prev(worker_.sessions.end());
+    }
     try {
       co_await serve();
     } catch (const std::exception& e) {
       spdlog::warn("connection from {} ended on an exception: {}", peer_, e.what());
     }
-    worker_.sessions.erase(it);
+    {
+      std::lock_guard lock(worker_.mu);
+      worker_.sessions.erase(it);
+    }
     close_socket();
+    if (overflow_) listener_.overflow.fetch_sub(1, std::memory_order_relaxed);
+    else listener_.admitted.fetch_sub(1, std::memory_order_relaxed);
     listener_.connections.fetch_sub(1, std::memory_order_relaxed);
   }
 
@@ -250,8 +261,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       write_timeout_ms_ = lim.idle_timeout_ms;
       if (buffer_.size() == 0) {
         // Waiting for the next request: the first gets header_timeout, later ones idle_timeout.
+        // Meanwhile the connection may be evicted to admit a new one at max_connections.
         tcp_layer().expires_after(milliseconds(first ? lim.header_timeout_ms : lim.idle_timeout_ms));
+        if (!overflow_)  // an overflow connection holds no slot: closing it would free none
+          handle_.idle_since.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                                   std::memory_order_release);
         auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(8192), use_tuple);
+        handle_.idle_since.store(-1, std::memory_order_release);
         if (ec) break;
         buffer_.commit(n);
       }
@@ -265,9 +281,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       parser.body_limit(static_cast<std::uint64_t>(cfg->server.limits.max_body_bytes));
       tcp_layer().expires_after(milliseconds(cfg->server.limits.header_timeout_ms));
       {
-        auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
+        auto ec = co_await read_head(parser, static_cast<size_t>(cfg->server.limits.max_header_bytes));
         if (ec) {
           co_await reject(ec, parser, *cfg, started);
+          break;
+        }
+        if (auto bad = framing_error(parser.get())) {
+          // RFC 9112 §6.3/§3.2: a body we cannot frame, or no Host, is answered 400 and the
+          // connection closed (its remaining bytes must never be read as another request).
+          co_await reject_with(400, "bad_request", *bad, parser, *cfg, started);
           break;
         }
       }
@@ -286,10 +308,79 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         }
       }
       tcp_layer().expires_never();
+      if (overflow_ && !is_health_path(sv(parser.get().target()))) {
+        if (!co_await wait_for_slot()) break;
+      }
       bool keep = co_await handle(parser.get(), cfg, started);
       if (!keep || client_gone_) break;
     }
     co_await close_gracefully(buffer_.size() > 0);
+  }
+
+  // Reads the request head into `parser`, counting every byte of it against `limit`. Beast's
+  // own header_limit bounds only the not-yet-parsed window (fields are consumed as they
+  // parse), so a head of many tiny fields slipped through; here the whole head counts.
+  asio::awaitable<beast::error_code> read_head(http::request_parser<http::string_body>& parser, size_t limit) {
+    size_t head = 0;
+    for (;;) {
+      if (buffer_.size() > 0) {
+        beast::error_code ec;
+        parser.header_limit(static_cast<std::uint32_t>(limit > head ? limit - head : 0));
+        const size_t used = parser.put(buffer_.data(), ec);
+        buffer_.consume(used);
+        head += used;
+        if (!ec && parser.is_header_done()) co_return ec;
+        if (ec && ec != http::error::need_more) co_return ec;
+        if (head >= limit) co_return http::error::header_limit;
+      }
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(8192), use_tuple);
+      if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+        co_return parser.got_some() ? beast::error_code(http::error::partial_message)
+                                    : beast::error_code(http::error::end_of_stream);
+      if (ec) co_return ec;
+      buffer_.commit(n);
+    }
+  }
+
+  // A request head warden will not serve: an empty optional when it is well framed.
+  static std::optional<std::string> framing_error(const http::request<http::string_body>& req) {
+    int te = 0;
+    bool te_ok = true;
+    for (const auto& f : req) {
+      if (f.name() != http::field::transfer_encoding) continue;
+      ++te;
+      std::string_view v = sv(f.value());
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      te_ok = te_ok && iequals(v, "chunked");
+    }
+    if (te > 1 || !te_ok) return "Unsupported Transfer-Encoding (only a single 'chunked' is accepted)";
+    const auto hosts = req.count(http::field::host);
+    if (hosts > 1) return std::string("More than one Host header");
+    if (hosts == 0 && req.version() >= 11) return std::string("HTTP/1.1 request without a Host header");
+    return std::nullopt;
+  }
+
+  static bool is_health_path(std::string_view target) {
+    std::string_view path = target.substr(0, target.find('?'));
+    return path == "/healthz" || path == "/readyz";
+  }
+
+  // An overflow connection's non-health request waits until the listener is back within
+  // max_connections, asking (at most every 200 ms) for the longest-idle connection to be
+  // closed. False when the server drains first.
+  asio::awaitable<bool> wait_for_slot() {
+    asio::steady_timer timer(stream_.get_executor());
+    auto asked = std::chrono::steady_clock::time_point{};
+    while (!listener_.try_admit(state_.store->current()->server.limits.max_connections)) {
+      if (state_.draining.load(std::memory_order_relaxed)) co_return false;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - asked >= milliseconds(200) && state_.evict_idle && state_.evict_idle(listener_)) asked = now;
+      timer.expires_after(milliseconds(2));
+      co_await timer.async_wait(use_tuple);
+    }
+    overflow_ = false;
+    co_return true;
   }
 
   // The request could not be read: answer when it is worth it (limits, malformed), then close.
@@ -316,6 +407,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       message = "Malformed HTTP request";
     }
     if (!status || client_gone_) co_return;
+    co_await reject_with(status, std::move(code), std::move(message), parser, cfg, started);
+  }
+
+  asio::awaitable<void> reject_with(int status, std::string code, std::string message,
+                                    http::request_parser<http::string_body>& parser, const config::Config& cfg,
+                                    std::chrono::steady_clock::time_point started) {
+    if (client_gone_) co_return;
     std::string path = "-";
     std::string request_id;
     std::string method = "-";
@@ -527,21 +625,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool handler_done_ = true;
   bool watcher_done_ = true;
   bool lingering_ = false;
+  bool overflow_ = false;  // accepted past max_connections and not yet admitted
   int64_t write_timeout_ms_ = 60'000;  // from the pinned config: a client must read at least this often
 };
 
 }  // namespace
 
-void start_plain_session(tcp::socket socket, ServerState& state, Listener& listener, Worker& worker) {
+void start_plain_session(tcp::socket socket, ServerState& state, Listener& listener, Worker& worker, bool overflow) {
   auto executor = socket.get_executor();
-  auto s = std::make_shared<Session<beast::tcp_stream>>(state, listener, worker, std::move(socket));
+  auto s = std::make_shared<Session<beast::tcp_stream>>(state, listener, worker, overflow, std::move(socket));
   asio::co_spawn(executor, [s]() { return s->run(); }, asio::detached);
 }
 
 void start_tls_session(tcp::socket socket, asio::ssl::context& tls, ServerState& state, Listener& listener,
-                       Worker& worker) {
+                       Worker& worker, bool overflow) {
   auto executor = socket.get_executor();
-  auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(state, listener, worker, std::move(socket), tls);
+  auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(state, listener, worker, overflow,
+                                                                           std::move(socket), tls);
   asio::co_spawn(executor, [s]() { return s->run(); }, asio::detached);
 }
 

@@ -7,9 +7,12 @@
 
 namespace warden::server {
 
-// Runs the connection until it closes; `listener.connections` is decremented at the end.
-void start_plain_session(boost::asio::ip::tcp::socket socket, ServerState& state, Listener& listener, Worker& worker);
+// Runs the connection until it closes; `listener.connections` (and `listener.overflow` for
+// an overflow connection not yet admitted) is decremented at the end. `overflow`: accepted
+// past max_connections (see Listener::overflow).
+void start_plain_session(boost::asio::ip::tcp::socket socket, ServerState& state, Listener& listener, Worker& worker,
+                         bool overflow);
 void start_tls_session(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls, ServerState& state,
-                       Listener& listener, Worker& worker);
+                       Listener& listener, Worker& worker, bool overflow);
 
 }  // namespace warden::server

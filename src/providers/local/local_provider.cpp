@@ -112,12 +112,25 @@ class LocalProvider final : public Provider {
       wake->try_send(boost::system::error_code{});
     }});
 
+    // Whatever way this coroutine ends before the engine finished (an exception thrown by a
+    // co_await once the caller's cancellation is set, a destroyed frame), the engine's
+    // sequence and its KV blocks are freed (issue 15 defect 1).
+    struct CancelUnlessDone {
+      engine::Engine* engine;
+      const engine::RequestHandle& handle;
+      bool done = false;
+      ~CancelUnlessDone() {
+        if (!done) engine->cancel(handle);
+      }
+    } guard{engine_.get(), handle};
+
     bool started = false;
     std::vector<engine::GenerationEvent> events;
     const std::string id = response_id();
     for (;;) {
       events.clear();
       bool done = handle.stream->drain(events);
+      guard.done = done;
       for (auto& ev : events) {
         if (ev.type == engine::GenerationEvent::Type::Finish && ev.finish_reason == "error" && !started) {
           // Nothing was sent yet: a clean error the router can act on.
