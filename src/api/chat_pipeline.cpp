@@ -1,6 +1,8 @@
 #include "warden/api/chat_pipeline.hpp"
 
 #include <optional>
+#include <set>
+#include <vector>
 
 #include "warden/config/config.hpp"
 #include "warden/policy/auth/auth_filter.hpp"
@@ -26,10 +28,63 @@ class PipelineSink final : public providers::EventSink {
 
   asio::awaitable<bool> emit(StreamEvent ev) override {
     if (stopped_) co_return false;
-    for (auto& f : filters_) {
-      f->on_event(ctx_, ev);
-      if (ev.type == StreamEvent::Type::Error) break;  // a filter stopped the answer
+    if (ev.type == StreamEvent::Type::Finish) finished_.insert(ev.choice);
+    else if (ev.type == StreamEvent::Type::Content || ev.type == StreamEvent::Type::ToolCall) open_.insert(ev.choice);
+    std::vector<StreamEvent> out;
+    run_filters(filters_.size(), std::move(ev), out);
+    for (auto& e : out)
+      if (!co_await deliver(std::move(e))) co_return false;
+    co_return !stopped_;
+  }
+
+  // The upstream ended without a finish_reason for a choice that had output: a filter may
+  // still hold text back for it (DLP), so that choice gets its Finish here.
+  asio::awaitable<void> finish_open_choices(const std::string& reason) {
+    for (int choice : open_) {
+      if (finished_.count(choice) || stopped_) continue;
+      StreamEvent fin;
+      fin.type = StreamEvent::Type::Finish;
+      fin.choice = choice;
+      fin.finish_reason = reason.empty() ? "stop" : reason;
+      if (!co_await emit(std::move(fin))) co_return;
     }
+  }
+
+  bool committed() const override { return ex_.started(); }
+  const std::optional<Error>& error() const { return error_; }
+
+  static void add_answer_headers(server::Exchange& ex, const RequestContext& ctx) {
+    if (!ctx.target.empty()) ex.add_header("x-warden-target", ctx.target);
+    if (ctx.attempts > 0) ex.add_header("x-warden-attempts", std::to_string(ctx.attempts));
+    for (const auto& [k, v] : ctx.response_headers) ex.add_header(k, v);
+  }
+
+ private:
+  // Response events pass the filters in REVERSE chain order (docs/design.md §2): the
+  // filter nearest the upstream on the way out sees the event first, so DLP restores and
+  // redacts before guardrails and tool rules judge the text the caller would receive.
+  // A filter may leave held-back text on a Finish event (DLP's stream window): it becomes
+  // an ordinary Content event just before that Finish, seen by the remaining filters and
+  // the encoder, so no encoder ever has to know that a Finish can carry text.
+  void run_filters(size_t remaining, StreamEvent ev, std::vector<StreamEvent>& out) {
+    while (remaining > 0) {
+      filters_[--remaining]->on_event(ctx_, ev);
+      if (ev.type == StreamEvent::Type::Error) break;  // a filter stopped the answer
+      if (ev.type == StreamEvent::Type::Finish && !ev.text.empty()) {
+        StreamEvent tail;
+        tail.type = StreamEvent::Type::Content;
+        tail.choice = ev.choice;
+        tail.text = std::move(ev.text);
+        ev.text.clear();
+        run_filters(remaining, std::move(tail), out);
+        if (!out.empty() && out.back().type == StreamEvent::Type::Error) return;
+      }
+    }
+    out.push_back(std::move(ev));
+  }
+
+  asio::awaitable<bool> deliver(StreamEvent ev) {
+    if (stopped_) co_return false;
     switch (ev.type) {
       case StreamEvent::Type::Content:
       case StreamEvent::Type::Reasoning:
@@ -72,16 +127,6 @@ class PipelineSink final : public providers::EventSink {
     co_return !stopped_;
   }
 
-  bool committed() const override { return ex_.started(); }
-  const std::optional<Error>& error() const { return error_; }
-
-  static void add_answer_headers(server::Exchange& ex, const RequestContext& ctx) {
-    if (!ctx.target.empty()) ex.add_header("x-warden-target", ctx.target);
-    if (ctx.attempts > 0) ex.add_header("x-warden-attempts", std::to_string(ctx.attempts));
-    for (const auto& [k, v] : ctx.response_headers) ex.add_header(k, v);
-  }
-
- private:
   server::Exchange& ex_;
   ChatCodec& codec_;
   RequestContext& ctx_;
@@ -89,6 +134,7 @@ class PipelineSink final : public providers::EventSink {
   bool stream_;
   bool stopped_ = false;
   std::optional<Error> error_;
+  std::set<int> open_, finished_;  // choices with output / with a Finish so far
 };
 
 asio::awaitable<void> respond_error(server::Exchange& ex, const ChatCodec& codec, RequestContext& ctx,
@@ -185,6 +231,7 @@ asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const confi
     } else {
       outcome = co_await router::dispatch(ctx, sink);
     }
+    if (outcome.ok && !ex.client_gone()) co_await sink.finish_open_choices(outcome.finish_reason);
   } catch (const std::exception&) {
     // Not control flow: a bug below must still end this request cleanly.
     outcome.ok = false;

@@ -70,7 +70,7 @@ const char* to_string(ReasoningEcho r) {
 bool ProviderConfig::operator==(const ProviderConfig& o) const {
   auto tie = [](const ProviderConfig& p) {
     return std::tie(p.name, p.type, p.base_url, p.api_key, p.ca_file, p.timeouts.connect_ms, p.timeouts.first_byte_ms,
-                    p.timeouts.idle_ms, p.timeouts.total_ms, p.reasoning_echo, p.max_connections, p.headers,
+                    p.timeouts.idle_ms, p.timeouts.total_ms, p.reasoning_echo, p.user_field, p.max_connections, p.headers,
                     p.model_dir, p.device, p.tensor_parallel, p.max_num_seqs, p.kv_cache.block_tokens,
                     p.kv_cache.gpu_memory_fraction, p.kv_cache.prefix_caching, p.kv_cache.num_blocks);
   };
@@ -118,6 +118,14 @@ LoadResult load_config_text(std::string_view yaml, const std::string& file_name,
     return result;
   } catch (const std::exception& e) {
     ctx.error({1, 1}, std::string("cannot parse YAML: ") + e.what());
+    result.diagnostics = std::move(ctx.diagnostics());
+    return result;
+  }
+
+  // An empty or comment-only file parses as nothing: refusing it (like any invalid file)
+  // keeps a half-saved edit from swapping in a gateway with no keys and no models.
+  if (!root || root.IsNull() || (root.IsMap() && root.size() == 0)) {
+    ctx.error({1, 1}, "the config is empty (no sections): nothing to serve");
     result.diagnostics = std::move(ctx.diagnostics());
     return result;
   }

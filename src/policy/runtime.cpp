@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -48,6 +51,40 @@ std::string load_or_create_secret(const std::string& state_dir) {
     }
   }
   throw std::runtime_error("cannot read or create " + file.string());
+}
+
+StateDirLock::~StateDirLock() { ::close(fd_); }
+
+std::unique_ptr<StateDirLock> lock_state_dir(const std::string& state_dir, std::string* error) {
+  namespace fs = std::filesystem;
+  fs::path dir = state_dir.empty() ? fs::path(".") : fs::path(state_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const fs::path file = dir / "warden.lock";
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *error = "cannot open " + file.string() + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char pid[32] = {};
+    [[maybe_unused]] auto n = ::pread(fd, pid, sizeof pid - 1, 0);
+    std::string holder(pid);
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    ::close(fd);
+    *error = err == EWOULDBLOCK
+                 ? "state_dir " + dir.string() + " is in use by another warden" +
+                       (holder.empty() ? std::string() : " (pid " + holder + ")") +
+                       "; two servers sharing one state_dir would corrupt its audit chain and budgets — give each its own state_dir"
+                 : "cannot lock " + file.string() + ": " + std::strerror(err);
+    return nullptr;
+  }
+  const std::string me = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    [[maybe_unused]] auto n = ::pwrite(fd, me.data(), me.size(), 0);
+  }
+  return std::make_unique<StateDirLock>(fd);
 }
 
 Runtime::Runtime(std::string state_dir) : state_dir_(std::move(state_dir)) {}

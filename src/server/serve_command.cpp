@@ -10,6 +10,7 @@
 #include "logging.hpp"
 #include "ui/ui.hpp"
 #include "warden/config/watch.hpp"
+#include "warden/policy/runtime.hpp"
 #include "warden/api/endpoints.hpp"
 #include "warden/cli/commands.hpp"
 #include "warden/common/cli_args.hpp"
@@ -44,6 +45,13 @@ int serve(const Args& args) {
   auto loaded = config::load_config(options.config_path);
   if (!loaded.ok()) {
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+    return 1;
+  }
+  // One server per state_dir (audit chain, budgets): a second one exits here, clearly.
+  std::string lock_error;
+  auto state_lock = policy::lock_state_dir(loaded.config->state_dir, &lock_error);
+  if (!state_lock) {
+    std::fprintf(stderr, "warden serve: %s\n", lock_error.c_str());
     return 1;
   }
   loaded.config->generation = 1;

@@ -62,7 +62,9 @@ test('unknown fields pass through untouched, top level and inside messages', asy
   const up = fake.chatRequests()[0].json;
   assert.deepEqual(up.x_vendor_field, body.x_vendor_field);
   assert.deepEqual(up.thinking, body.thinking);
-  assert.equal(up.user_id, body.user_id);
+  // The end-user id is never forwarded as written: DeepSeek gets warden's keyed hash.
+  assert.match(up.user_id, /^u_[A-Za-z0-9_-]{22}$/);
+  assert.notEqual(up.user_id, body.user_id);
   assert.equal(up.temperature, 0.3);
   assert.deepEqual(up.messages, body.messages);
 });

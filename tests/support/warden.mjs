@@ -75,6 +75,10 @@ export function makeConfig({ upstream, caFile, timeouts, provider = {}, models, 
   if (caFile) up.ca_file = caFile;
   if (timeouts) up.timeouts = timeouts;
   Object.assign(up, provider);
+  const keyList = keys ?? [
+    { id: 'k1', team: 't1', key: CALLER_KEY },
+    { id: 'k2', team: 't1', sha256: sha256Hex(CALLER_KEY_2) },
+  ];
   return {
     ...(server ? { server } : {}),
     providers: { up },
@@ -82,12 +86,12 @@ export function makeConfig({ upstream, caFile, timeouts, provider = {}, models, 
       fast: { targets: [{ provider: 'up', model: 'deepseek-v4-flash' }] },
       pro: { targets: [{ provider: 'up', model: 'deepseek-v4-pro' }] },
     },
-    keys: keys ?? [
-      { id: 'k1', team: 't1', key: CALLER_KEY },
-      { id: 'k2', team: 't1', sha256: sha256Hex(CALLER_KEY_2) },
-    ],
+    keys: keyList,
     ...(routing ? { routing } : {}),
     ...extra,
+    // A key's team must be defined (an undefined team is a config error): every team a
+    // key names exists, unrestricted unless `extra.teams` says more.
+    teams: { ...Object.fromEntries(keyList.filter((k) => k.team).map((k) => [k.team, {}])), ...(extra.teams ?? {}) },
   };
 }
 

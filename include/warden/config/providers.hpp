@@ -40,6 +40,9 @@ struct ProviderConfig {
   // Default `required`: DeepSeek V4 thinking mode answers 400 when a tool-call turn comes back
   // without its reasoning_content; legacy deepseek-reasoner needs `forbidden`.
   ReasoningEcho reasoning_echo = ReasoningEcho::Required;
+  // The request field that carries the (hashed) end-user id to an `openai` upstream:
+  // DeepSeek's `user_id` (default), OpenAI's `user`, or "" (none = not sent).
+  std::string user_field = "user_id";
   int64_t max_connections = 256;              // pool size per I/O thread
   std::map<std::string, std::string> headers;  // extra headers sent upstream (values may be secrets)
 

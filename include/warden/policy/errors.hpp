@@ -14,6 +14,17 @@ inline Error model_not_allowed(const std::string& alias) {
   return Error{403, "model_not_allowed",
                "This key may not use model '" + alias + "'.", "permission_error", "model"};
 }
+// A key whose team is not (or no longer) in the config: refused, never unrestricted.
+inline Error team_not_configured(const std::string& team) {
+  return Error{403, "team_not_configured",
+               "This key belongs to team '" + team + "', which is not defined in the gateway configuration.",
+               "permission_error", ""};
+}
+// A policy component that cannot decide (bad pattern, store down, tokenizer missing):
+// the request is refused rather than let through unchecked.
+inline Error policy_unavailable(std::string code, std::string message) {
+  return Error{503, std::move(code), std::move(message), "server_error", ""};
+}
 inline Error rate_limit_exceeded(std::string message) {
   return Error{429, "rate_limit_exceeded", std::move(message), "rate_limit_error", ""};
 }

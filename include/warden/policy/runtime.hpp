@@ -60,6 +60,21 @@ class Runtime {
   std::vector<std::unique_ptr<AuditLog>> retired_audits_;
 };
 
+// An exclusive lock on state_dir/warden.lock, held while the object lives (`warden serve`
+// holds it for the process): two servers on one state_dir would interleave the audit
+// chain and double-count budgets. Null with `error` set when another process holds it.
+class StateDirLock {
+ public:
+  explicit StateDirLock(int fd) : fd_(fd) {}
+  ~StateDirLock();
+  StateDirLock(const StateDirLock&) = delete;
+  StateDirLock& operator=(const StateDirLock&) = delete;
+
+ private:
+  int fd_;
+};
+std::unique_ptr<StateDirLock> lock_state_dir(const std::string& state_dir, std::string* error);
+
 // Reads or creates the secret file; throws std::runtime_error when neither works.
 std::string load_or_create_secret(const std::string& state_dir);
 

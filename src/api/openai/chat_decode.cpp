@@ -446,9 +446,19 @@ std::optional<Error> decode_top(od::object& root, ChatRequest& req) {
     } else if (key == "thinking") {
       if (!is_null(v))
         if (auto e = get_raw(v, param, req.thinking_json)) return e;
-    } else if (key == "user") {
-      if (!is_null(v))
-        if (auto e = get_string(v, param, req.user)) return e;
+    } else if (key == "user" || key == "user_id" || key == "safety_identifier") {
+      // Every spelling of the end-user id (OpenAI `user` / `safety_identifier`, DeepSeek
+      // `user_id`) lands in one field, which auth replaces by its keyed hash: none of them
+      // may reach the upstream as the caller wrote it.
+      if (!is_null(v)) {
+        std::string id;
+        if (auto e = get_string(v, param, id)) return e;
+        if (req.user.empty() || key == "user") req.user = std::move(id);
+      }
+    } else if (key == "metadata") {
+      // The caller's own metadata (stored-completion tags, end-user ids) stays here.
+      std::string ignored;
+      if (auto e = get_raw(v, param, ignored)) return e;
     } else {
       std::string raw;
       if (auto e = get_raw(v, param, raw)) return e;

@@ -119,7 +119,7 @@ std::string encode_chat_request(const ChatRequest& req, const UpstreamOptions& o
     w.field_raw("response_format", req.response_format_json);
   if (!req.reasoning_effort.empty() && want("reasoning_effort")) w.field("reasoning_effort", req.reasoning_effort);
   if (!req.thinking_json.empty() && want("thinking")) w.field_raw("thinking", req.thinking_json);
-  if (!req.user.empty() && want("user")) w.field("user", req.user);
+  if (!req.user.empty() && !opts.user_field.empty() && want(opts.user_field)) w.field(opts.user_field, req.user);
   for (const auto& [k, v] : ex) w.field_raw(k, v);
   w.end_object();
   return w.take();

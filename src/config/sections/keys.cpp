@@ -43,8 +43,12 @@ void check_keys(ParseContext& ctx, const Config& cfg) {
   auto aliases = names_of(cfg.models);
   std::set<std::string> hashes;
   for (const auto& k : cfg.keys) {
-    // A team named only by keys is a team without restrictions; flag only likely typos.
-    if (!k.team.empty() && !cfg.teams.empty() && !cfg.teams.count(k.team) && !did_you_mean(k.team, teams).empty())
+    // A key's team carries its models, limits, budget and DLP: a key without a defined
+    // team would be unrestricted, so it is an error (declare `teams: {name: {}}` to mean
+    // "no restrictions" on purpose).
+    if (k.team.empty())
+      ctx.error(k.pos, "keys." + k.id + ".team: required (the team whose models, limits, budget and DLP apply)");
+    else if (!cfg.teams.count(k.team))
       ctx.error(k.team_pos, "keys." + k.id + ".team: '" + k.team + "' is not defined in teams" + did_you_mean_suffix(k.team, teams));
     for (size_t i = 0; i < k.models.size(); ++i) {
       const auto& alias = k.models[i];

@@ -74,6 +74,8 @@ void parse_providers(MapReader& root, Config& cfg) {
     }
     m.choice("reasoning_echo", p.reasoning_echo,
              {{"required", ReasoningEcho::Required}, {"forbidden", ReasoningEcho::Forbidden}, {"strip", ReasoningEcho::Strip}});
+    m.choice("user_field", p.user_field,
+             {{"user_id", std::string("user_id")}, {"user", std::string("user")}, {"none", std::string()}});
     m.integer("max_connections", p.max_connections, 1, 1'000'000);
     m.str_map("headers", p.headers);
 

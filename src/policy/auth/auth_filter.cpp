@@ -56,7 +56,13 @@ Result<Caller> authenticate(const RequestContext& ctx, const std::string& key) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (constant_time_equal(digest, want) && !found) found = &entry;
   }
-  if (found) return Caller{found->id, found->team, found->models};
+  // Every caller belongs to a team the config defines: a key of a missing team (a typo in
+  // `keys create`, a team a reload removed) is refused, never left without restrictions.
+  auto of_team = [&](Caller c) -> Result<Caller> {
+    if (!ctx.config->team(c.team)) return errors::team_not_configured(c.team);
+    return c;
+  };
+  if (found) return of_team(Caller{found->id, found->team, found->models});
   if (key.rfind("wk-", 0) == 0) {
     auto* store = Runtime::for_config(*ctx.config).keys();
     if (!store) return errors::invalid_api_key();
@@ -69,7 +75,7 @@ Result<Caller> authenticate(const RequestContext& ctx, const std::string& key) {
     if (!vk) return errors::invalid_api_key();
     if (vk->revoked_at != 0) return errors::invalid_api_key("This API key has been revoked.");
     if (!vk->active(unix_now())) return errors::invalid_api_key("This API key has expired.");
-    return Caller{vk->id, vk->team, vk->models};
+    return of_team(Caller{vk->id, vk->team, vk->models});
   }
   return errors::invalid_api_key();
 }

@@ -16,6 +16,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: warden keys create --team T --name N [--models a,b] [--expires 2026-12-31|30d] [--json]\n"
+    "       (create needs --config FILE: the team must be defined there)\n"
     "       warden keys list [--team T] [--json]\n"
     "       warden keys revoke ID\n"
     "       warden keys rotate ID [--json]\n"
@@ -71,14 +72,15 @@ int keys(const Args& raw_args) {
         }
         spec.expires_at = *parsed;
       }
-      // The same checks as POST /admin/keys (team and aliases need the config).
-      if (cfg) {
-        if (auto why = policy::validate_key_spec(*cfg, spec, now)) {
-          std::fprintf(stderr, "warden keys: %s\n", why->c_str());
-          return 1;
-        }
-      } else if (spec.expires_at != 0 && spec.expires_at <= now) {
-        std::fprintf(stderr, "warden keys: the expiry is in the past\n");
+      // The same checks as POST /admin/keys. The team must exist in the config the server
+      // runs (a key of an unknown team would be refused at every request), so create
+      // needs the config.
+      if (!cfg) {
+        std::fprintf(stderr, "warden keys create: --config FILE is required (the team must be defined there)\n");
+        return 2;
+      }
+      if (auto why = policy::validate_key_spec(*cfg, spec, now)) {
+        std::fprintf(stderr, "warden keys: %s\n", why->c_str());
         return 1;
       }
       auto created = store.create(spec.team, spec.name, spec.models, spec.expires_at);

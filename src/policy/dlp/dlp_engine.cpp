@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <cctype>
 #include <map>
 #include <cstring>
@@ -480,14 +481,22 @@ size_t DlpEngine::scan_raw(std::string_view text) const {
 
 std::vector<DlpMatch> DlpEngine::scan(std::string_view text) const {
   std::vector<DlpMatch> out;
-  if (text.empty()) return out;
+  (void)scan(text, out);
+  return out;
+}
+
+bool DlpEngine::scan(std::string_view text, std::vector<DlpMatch>& out) const {
+  out.clear();
+  if (text.empty()) return true;
+  if (text.size() > std::numeric_limits<unsigned>::max()) return false;
   auto* scratch = scratch_for(db_);
-  if (!scratch) return out;
+  if (!scratch) return false;
   std::vector<Candidate> cands;
-  hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch, on_match, &cands);
+  if (hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch, on_match, &cands) != HS_SUCCESS)
+    return false;
   std::vector<DlpMatch> valid;
   scan_numeric(text, numeric_ids_, valid);
-  if (cands.empty() && valid.empty()) return out;
+  if (cands.empty() && valid.empty()) return true;
   for (const auto& c : cands) {
     const auto& d = detectors_[c.id];
     size_t to = static_cast<size_t>(c.to);
@@ -510,7 +519,7 @@ std::vector<DlpMatch> DlpEngine::scan(std::string_view text) const {
     }
     out.push_back(m);
   }
-  return out;
+  return true;
 }
 
 std::shared_ptr<const DlpEngine> engine_for(const config::Config& cfg) {

@@ -92,7 +92,11 @@ std::vector<DlpAction> dlp_actions(const config::Config& cfg, const std::string&
 }
 
 std::string DlpFilter::redact(RequestContext& ctx, std::string& text, bool json_string) {
-  auto matches = engine_->scan(text);
+  std::vector<DlpMatch> matches;
+  if (!engine_->scan(text, matches)) {
+    scan_failed_ = true;
+    return "(scan failed)";
+  }
   if (matches.empty()) return "";
   std::string out;
   size_t pos = 0;
@@ -148,7 +152,7 @@ asio::awaitable<FilterStatus> DlpFilter::on_request(RequestContext& ctx) {
   engine_ = engine_for(*ctx.config);
   if (!engine_) {
     // Fail closed: a team that asked for DLP must not bypass it because of a bad pattern.
-    ctx.reply = Error{503, "dlp_unavailable", "Data-loss prevention is unavailable.", "server_error", ""};
+    ctx.reply = errors::policy_unavailable("dlp_unavailable", "Data-loss prevention is unavailable.");
     const auto* team = ctx.config->team(ctx.caller.team);
     bool wants = !ctx.config->dlp.defaults.empty() || !ctx.config->dlp.custom.empty() || (team && !team->dlp.empty());
     if (wants) co_return FilterStatus::Reply;
@@ -160,7 +164,12 @@ asio::awaitable<FilterStatus> DlpFilter::on_request(RequestContext& ctx) {
   if (!active_) co_return FilterStatus::Continue;
   scan_output_ = ctx.config->dlp.scan_responses;
   auto block = [&](const std::string& detector) {
-    ctx.reply = errors::dlp_blocked(detector);
+    if (scan_failed_) {
+      ctx.decisions["dlp.unavailable"] = 1;
+      ctx.reply = errors::policy_unavailable("dlp_unavailable", "Data-loss prevention could not scan this request; it was refused.");
+    } else {
+      ctx.reply = errors::dlp_blocked(detector);
+    }
     return FilterStatus::Reply;
   };
   for (auto& m : ctx.request.messages) {
@@ -185,7 +194,12 @@ std::string DlpFilter::process_output(RequestContext& ctx, Pending& p, std::stri
   size_t cut = p.text.size();
   std::vector<DlpMatch> matches;
   if (scan_output_) {
-    matches = engine_->scan(p.text);
+    if (!engine_->scan(p.text, matches)) {
+      scan_failed_ = true;
+      *blocked = "(scan failed)";
+      p.text.clear();
+      return "";
+    }
     if (!final && window) {
       cut = hold_start(p.text);
       // Don't split a match; a match reaching the end may still grow: hold it (bounded).
@@ -247,7 +261,12 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
     blocked_ = true;
     ev = api::StreamEvent{};
     ev.type = T::Error;
-    ev.error = errors::dlp_blocked(blocked, "response");
+    if (scan_failed_) {
+      ctx.decisions["dlp.unavailable"] = 1;
+      ev.error = errors::policy_unavailable("dlp_unavailable", "Data-loss prevention could not scan the answer; it was stopped.");
+    } else {
+      ev.error = errors::dlp_blocked(blocked, "response");
+    }
   };
   switch (ev.type) {
     case T::Content: {
@@ -281,7 +300,8 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
     }
     case T::Finish: {
       // The choice ended: everything held back goes out now, carried on the Finish
-      // event (the encoders emit a Finish's text as a last content delta).
+      // event; the pipeline turns a Finish's text into a last Content event before the
+      // next filter and the encoder see it (api/chat_pipeline.cpp, run_filters).
       std::string tail;
       reasoning_.erase(ev.choice);
       if (auto it = content_.find(ev.choice); it != content_.end()) {

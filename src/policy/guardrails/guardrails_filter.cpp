@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 
@@ -39,6 +40,8 @@ int on_first(unsigned int id, unsigned long long, unsigned long long, unsigned i
 }
 
 constexpr size_t kTail = 256;
+// config/sections/guardrails.cpp validates blocked_regex with the same flags.
+constexpr unsigned kRegexFlags = HS_FLAG_SINGLEMATCH;
 
 }  // namespace
 
@@ -52,7 +55,7 @@ BlockList::BlockList(const std::vector<std::string>& terms, const std::vector<st
   }
   for (const auto& r : regexes) {
     patterns.push_back(r);
-    flags.push_back(HS_FLAG_SINGLEMATCH);
+    flags.push_back(kRegexFlags);
   }
   count_ = patterns.size();
   if (patterns.empty()) return;
@@ -75,18 +78,21 @@ BlockList::~BlockList() { hs_free_database(db_); }
 
 int BlockList::first_match(std::string_view text) const {
   if (!db_ || text.empty()) return -1;
+  if (text.size() > std::numeric_limits<unsigned>::max()) return kScanFailed;
   thread_local Scratch scratch;
-  if (hs_alloc_scratch(db_, &scratch.s) != HS_SUCCESS) return -1;
+  if (hs_alloc_scratch(db_, &scratch.s) != HS_SUCCESS) return kScanFailed;
   int best = -1;
-  hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch.s, on_first, &best);
+  hs_error_t rc = hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch.s, on_first, &best);
+  // HS_SCAN_TERMINATED is the callback stopping at the first match: success.
+  if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return kScanFailed;
   return best;
 }
 
-std::shared_ptr<const BlockList> block_list_for(const config::Config& cfg, const std::string& team_name) {
+BlockListFor block_list_for(const config::Config& cfg, const std::string& team_name) {
   std::vector<std::string> terms = cfg.guardrails.blocked_terms;
   if (const auto* team = cfg.team(team_name))
     terms.insert(terms.end(), team->guardrails.blocked_terms.begin(), team->guardrails.blocked_terms.end());
-  if (terms.empty() && cfg.guardrails.blocked_regex.empty()) return nullptr;
+  if (terms.empty() && cfg.guardrails.blocked_regex.empty()) return {};
   std::string key;
   for (const auto& t : terms) key += t + '\x1f';
   key += '\x1e';
@@ -94,15 +100,15 @@ std::shared_ptr<const BlockList> block_list_for(const config::Config& cfg, const
   static std::mutex mu;
   static std::map<std::string, std::shared_ptr<const BlockList>> cache;
   std::lock_guard lock(mu);
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  if (auto it = cache.find(key); it != cache.end()) return {it->second, it->second == nullptr};
   std::shared_ptr<const BlockList> list;
   try {
     list = std::make_shared<const BlockList>(terms, cfg.guardrails.blocked_regex);
   } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
+    spdlog::error("{} (requests that these guardrails cover are refused)", e.what());
   }
   cache.emplace(key, list);
-  return list;
+  return {list, list == nullptr};
 }
 
 asio::awaitable<FilterStatus> GuardrailsFilter::on_request(RequestContext& ctx) {
@@ -116,22 +122,37 @@ asio::awaitable<FilterStatus> GuardrailsFilter::on_request(RequestContext& ctx) 
     ctx.reply = errors::model_disabled(alias);
     co_return FilterStatus::Reply;
   }
-  rules_ = block_list_for(*ctx.config, ctx.caller.team);
+  auto rules = block_list_for(*ctx.config, ctx.caller.team);
+  auto unavailable = [&] {
+    ctx.decisions["guardrails.unavailable"] = 1;
+    ctx.reply = errors::policy_unavailable("guardrails_unavailable",
+                                           "Guardrails could not check this request; it was refused.");
+    return FilterStatus::Reply;
+  };
+  if (rules.failed) co_return unavailable();  // fail closed: never let unchecked text through
+  rules_ = std::move(rules.list);
   if (!rules_) co_return FilterStatus::Continue;
+  bool scan_failed = false;
   auto check = [&](std::string_view text) {
     int rule = rules_->first_match(text);
+    if (rule == BlockList::kScanFailed) {
+      scan_failed = true;
+      return true;
+    }
     if (rule < 0) return false;
     ctx.decisions["guardrails.blocked_input"] = 1;
     ctx.reply = errors::content_blocked("The request matched blocked-content rule #" + std::to_string(rule + 1) + ".");
     return true;
   };
+  bool hit = false;
   for (const auto& m : ctx.request.messages) {
     for (const auto& p : m.content)
-      if (p.type == api::ContentPart::Type::Text && check(p.text)) co_return FilterStatus::Reply;
+      if (!hit && p.type == api::ContentPart::Type::Text && check(p.text)) hit = true;
     for (const auto& tc : m.tool_calls)
-      if (check(tc.arguments)) co_return FilterStatus::Reply;
+      if (!hit && check(tc.arguments)) hit = true;
   }
-  co_return FilterStatus::Continue;
+  if (scan_failed) co_return unavailable();
+  co_return hit ? FilterStatus::Reply : FilterStatus::Continue;
 }
 
 void GuardrailsFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
@@ -144,13 +165,20 @@ void GuardrailsFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
   auto& tail = tail_[ev.choice];
   std::string window = tail;
   window.append(text);
-  if (rules_->first_match(window) >= 0) {
+  int rule = rules_->first_match(window);
+  if (rule != -1) {
     stopped_ = true;
-    ctx.decisions["guardrails.blocked_output"] = 1;
     api::StreamEvent err;
     err.type = api::StreamEvent::Type::Error;
     err.choice = ev.choice;
-    err.error = errors::content_blocked("The answer matched a blocked-content rule.", "response");
+    if (rule == BlockList::kScanFailed) {
+      ctx.decisions["guardrails.unavailable"] = 1;
+      err.error = errors::policy_unavailable("guardrails_unavailable",
+                                             "Guardrails could not check the answer; it was stopped.");
+    } else {
+      ctx.decisions["guardrails.blocked_output"] = 1;
+      err.error = errors::content_blocked("The answer matched a blocked-content rule.", "response");
+    }
     ev = std::move(err);
     return;
   }

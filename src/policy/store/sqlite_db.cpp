@@ -1,6 +1,12 @@
 #include "warden/policy/store/sqlite_db.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 
@@ -60,6 +66,7 @@ Database::Database(const std::string& path) : path_(path) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  prepare_private_file(path);
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string msg = "cannot open " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
@@ -75,6 +82,21 @@ Database::Database(const std::string& path) : path_(path) {
 }
 
 Database::~Database() { sqlite3_close(db_); }
+
+void prepare_private_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw DbError("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (ok && (st.st_mode & 077) != 0) ok = ::fchmod(fd, 0600) == 0;
+  ::close(fd);
+  if (!ok) throw DbError("cannot make " + path + " a private (0600) regular file");
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string side = path + suffix;
+    struct stat s2 {};
+    if (::stat(side.c_str(), &s2) == 0 && (s2.st_mode & 077) != 0) ::chmod(side.c_str(), 0600);
+  }
+}
 
 void Database::exec(std::string_view sql) {
   char* err = nullptr;

@@ -100,6 +100,7 @@ asio::awaitable<Outcome> OpenAICompatProvider::stream(const api::ChatRequest& re
   // tool-call turns; legacy reasoners reject it. `forbidden` and `strip` both drop it, so the
   // request succeeds instead of bouncing off a 400.
   opts.drop_reasoning = cfg_.reasoning_echo != config::ReasoningEcho::Required;
+  opts.user_field = cfg_.user_field;
 
   upstream::Request hreq;
   hreq.target = chat_path_;

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "warden/policy/store/sqlite_db.hpp"
 #include "warden/telemetry/metrics/registry.hpp"
 
 namespace warden::telemetry {
@@ -65,6 +66,11 @@ Result<std::unique_ptr<UsageLedger>> UsageLedger::open(const std::string& state_
   if (ec) return Error{500, "usage_ledger_error", "cannot create " + state_dir + ": " + ec.message(), "server_error", ""};
   sqlite3* db = nullptr;
   const std::string path = usage_db_path(state_dir);
+  try {
+    policy::store::prepare_private_file(path);  // 0600, like every SQLite file warden makes
+  } catch (const std::exception& ex) {
+    return Error{500, "usage_ledger_error", ex.what(), "server_error", ""};
+  }
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
       SQLITE_OK) {
     Error e = db_error(db, "open " + path);

@@ -7,6 +7,7 @@
 using namespace warden::api;
 using warden::api::openai::decode_chat_request;
 using warden::api::openai::encode_chat_request;
+using warden::api::openai::UpstreamOptions;
 
 namespace {
 
@@ -113,11 +114,10 @@ TEST_CASE("OpenAI decode reads every modelled field", "[decode]") {
   CHECK(q.reasoning_effort == "high");
   CHECK(q.thinking_json == R"({"type": "enabled"})");
   CHECK(q.user == "user-123");
-  REQUIRE(q.extra.size() == 2);
+  // The caller's `metadata` is never forwarded (issue 14 item 4); other unknown fields are.
+  REQUIRE(q.extra.size() == 1);
   CHECK(q.extra[0].first == "logit_bias");
   CHECK(q.extra[0].second == R"({"50256": -100})");
-  CHECK(q.extra[1].first == "metadata");
-  CHECK(q.extra[1].second == R"({"a": [true, false, null], "b": 1e-7})");
 }
 
 TEST_CASE("OpenAI decode: stop as a string, max_tokens, nulls as absent", "[decode]") {
@@ -136,7 +136,7 @@ TEST_CASE("OpenAI re-encode keeps unknown fields byte for byte", "[decode][encod
   REQUIRE(r.has_value());
   const std::string out = encode_chat_request(*r);
   CHECK(out.find(R"("logit_bias":{"50256": -100})") != std::string::npos);
-  CHECK(out.find(R"("metadata":{"a": [true, false, null], "b": 1e-7})") != std::string::npos);
+  CHECK(out.find(R"("metadata")") == std::string::npos);
   CHECK(out.find(R"("x_msg_flag":{"keep": [1, 2.50, "three"]})") != std::string::npos);
   CHECK(out.find(R"({"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "low"}})") !=
         std::string::npos);
@@ -227,4 +227,24 @@ TEST_CASE("OpenAI decode rejects bad input with a 400 naming the parameter", "[d
     CHECK(r.error().param == c.param);
     CHECK_FALSE(r.error().message.empty());
   }
+}
+
+TEST_CASE("OpenAI decode: every end-user id spelling lands in `user`, nothing stays in extra", "[decode]") {
+  for (const char* field : {"user", "user_id", "safety_identifier"}) {
+    auto r = decode_chat_request(std::string(R"({"model":"m","messages":[{"role":"user","content":"hi"}],")") + field +
+                                 R"(":"alice@corp.example","metadata":{"user_id":"alice"}})");
+    REQUIRE(r.has_value());
+    CHECK(r->user == "alice@corp.example");
+    CHECK(r->extra.empty());
+  }
+  // Encoded under the field the provider asks for (DeepSeek: user_id), or not at all.
+  auto r = decode_chat_request(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"user":"u_hash"})");
+  REQUIRE(r.has_value());
+  UpstreamOptions deepseek;
+  deepseek.user_field = "user_id";
+  CHECK(encode_chat_request(*r, deepseek).find(R"("user_id":"u_hash")") != std::string::npos);
+  CHECK(encode_chat_request(*r, deepseek).find(R"("user":)") == std::string::npos);
+  UpstreamOptions none;
+  none.user_field = "";
+  CHECK(encode_chat_request(*r, none).find("u_hash") == std::string::npos);
 }

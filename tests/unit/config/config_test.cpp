@@ -217,9 +217,10 @@ TEST_CASE("duplicate keys are errors", "[config]") {
 TEST_CASE("target params become JSON; keys hash plain values", "[config]") {
   auto r = load(kGood +
                 "        params: {thinking: {type: enabled}, temperature: 0.5, n: 2, flag: true, s: \"2\", none: null, l: [a, 1]}\n"
+                "teams: {t: {}}\n"
                 "keys:\n"
                 "  - {id: a, team: t, key: \"${CALLER}\"}\n"
-                "  - {id: b, sha256: BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD, models: [fast]}\n",
+                "  - {id: b, team: t, sha256: BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD, models: [fast]}\n",
                 {{"CALLER", "password"}});
   INFO(all(r));
   REQUIRE(r.ok());

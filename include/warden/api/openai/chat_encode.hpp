@@ -19,6 +19,9 @@ struct UpstreamOptions {
   // count tokens (the chunk is stripped again for callers that did not ask).
   bool force_include_usage = true;
   bool drop_reasoning = false;  // remove reasoning_content from assistant turns
+  // Field for ChatRequest::user (already the keyed hash): DeepSeek `user_id`, OpenAI
+  // `user`, or "" to send none.
+  std::string user_field = "user";
 };
 
 // The request body for an OpenAI-compatible upstream. Unknown fields kept by the

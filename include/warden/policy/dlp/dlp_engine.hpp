@@ -49,7 +49,10 @@ class DlpEngine {
   DlpEngine(const DlpEngine&) = delete;
   DlpEngine& operator=(const DlpEngine&) = delete;
 
-  // Validated, non-overlapping matches in text order.
+  // Validated, non-overlapping matches in text order. False when the scan itself failed
+  // (scratch allocation, Hyperscan error, text over 4 GiB): callers refuse (fail closed).
+  bool scan(std::string_view text, std::vector<DlpMatch>& out) const;
+  // The same, for tests and benchmarks: a failed scan reads as no matches.
   std::vector<DlpMatch> scan(std::string_view text) const;
   // Raw Hyperscan pass only (no validation): for the throughput benchmark.
   size_t scan_raw(std::string_view text) const;

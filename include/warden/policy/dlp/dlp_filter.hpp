@@ -57,6 +57,7 @@ class DlpFilter final : public Filter {
   std::map<int, Pending> reasoning_;  // per choice
   std::map<std::pair<int, int>, Pending> tool_args_;  // per (choice, tool index)
   bool blocked_ = false;
+  bool scan_failed_ = false;  // the engine could not scan: refuse / stop (fail closed)
 };
 
 }  // namespace warden::policy

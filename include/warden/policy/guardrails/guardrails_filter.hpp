@@ -19,7 +19,9 @@ class BlockList {
   // Terms match case-insensitively as literals; regexes as given. Throws on a bad regex.
   BlockList(const std::vector<std::string>& terms, const std::vector<std::string>& regexes);
   ~BlockList();
-  // Index of the first rule matching `text` (terms first, then regexes), or -1.
+  // Index of the first rule matching `text` (terms first, then regexes), -1 when none
+  // matches, kScanFailed when the scan itself failed (callers refuse: fail closed).
+  static constexpr int kScanFailed = -2;
   int first_match(std::string_view text) const;
   size_t size() const { return count_; }
 
@@ -28,8 +30,15 @@ class BlockList {
   size_t count_ = 0;
 };
 
-// Cached per (global + team) rule set; null when there are no rules or they fail to compile.
-std::shared_ptr<const BlockList> block_list_for(const config::Config& cfg, const std::string& team);
+// Cached per (global + team) rule set. `list` is null when there are no rules; `failed`
+// when they do not compile (config validation compiles the same patterns, so this is a
+// run-time failure such as a resource limit): the filter then refuses every request.
+struct BlockListFor {
+  std::shared_ptr<const BlockList> list;
+  bool failed = false;
+};
+BlockListFor block_list_for(const config::Config& cfg, const std::string& team);
+
 
 class GuardrailsFilter final : public Filter {
  public:

@@ -63,6 +63,11 @@ class Database {
   std::string path_;
 };
 
+// Makes `path` exist as a regular file readable and writable by the owner only (0600),
+// tightening an existing one, so SQLite (which gives its -wal/-shm files the database
+// file's mode) never creates state others can read. Throws DbError on failure.
+void prepare_private_file(const std::string& path);
+
 // Creates every table the policy modules use (idempotent).
 void ensure_schema(Database& db);
 
