@@ -111,3 +111,37 @@ TEST_CASE("make-tiny: fp8 weights are block-scaled e4m3 with bf16 norms, router 
   std::ofstream(dir / "config.json") << json;
   CHECK_THROWS_WITH(make_backend(dir.str(), "cpu"), Catch::Contains("no fp8 quantization_config"));
 }
+
+TEST_CASE("make-tiny: --decisive-routing spreads the noaux_tc correction bias, other routers refuse it",
+          "[model][make-tiny]") {
+  TempDir dir("tiny-decisive");
+  TinyModelOptions o;
+  o.arch = "deepseek-v3";
+  o.vocab = "none";
+  o.vocab_size = 300;
+  o.out_dir = dir.str();
+  o.decisive_routing = true;
+  const ModelConfig c = write_tiny_model(o);
+  WeightStore store(dir.str());
+  const auto bias = store.load_f32("model.layers.1.mlp.gate.e_score_correction_bias", {c.moe.num_experts});
+  REQUIRE(bias.size() == size_t(c.moe.num_experts));
+  for (size_t e = 0; e < bias.size(); ++e) CHECK(bias[e] == 0.25f * float(e));  // exact in bf16 up to 16 experts
+  // The rest of the model is the same random model: only the bias changed.
+  TempDir plain_dir("tiny-decisive-plain");
+  o.out_dir = plain_dir.str();
+  o.decisive_routing = false;
+  write_tiny_model(o);
+  WeightStore plain(plain_dir.str());
+  const std::vector<int64_t> router{c.moe.num_experts, c.hidden_size};
+  CHECK(plain.load_f32("model.layers.1.mlp.gate.weight", router) == store.load_f32("model.layers.1.mlp.gate.weight", router));
+  CHECK(plain.load_f32("model.layers.1.mlp.gate.e_score_correction_bias", {c.moe.num_experts}) != bias);
+
+  TempDir other("tiny-decisive-qwen2");
+  TinyModelOptions q;
+  q.arch = "qwen2-moe";
+  q.vocab = "none";
+  q.vocab_size = 300;
+  q.out_dir = other.str();
+  q.decisive_routing = true;
+  CHECK_THROWS_WITH(write_tiny_model(q), Catch::Contains("noaux_tc"));
+}
