@@ -214,18 +214,22 @@ void AuditLog::maybe_rotate() {
 void AuditLog::append(AuditEvent ev) {
   if (ev.time.empty()) ev.time = now_rfc3339();
   {
+    // The record reaches the file (the page cache) before append returns, so a killed
+    // process (kill -9) loses no record a request finished with; the writer thread only
+    // syncs (per fsync policy), outside this lock.
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(ev));
-    ++enqueued_;
+    write_record(ev);
+    ++written_;
+    dirty_ = true;
   }
   cv_.notify_one();
 }
 
 void AuditLog::flush() {
   std::unique_lock lock(mu_);
-  uint64_t target = enqueued_;
+  const uint64_t target = written_;
   cv_.notify_one();
-  done_cv_.wait(lock, [&] { return written_ >= target || stop_; });
+  done_cv_.wait(lock, [&] { return synced_ >= target || stop_; });
 }
 
 std::string AuditLog::next_line(const std::string& body_fields) {
@@ -237,9 +241,9 @@ std::string AuditLog::next_line(const std::string& body_fields) {
   return line;
 }
 
-void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
+void AuditLog::write_record(const AuditEvent& ev) {
   std::string out;
-  for (auto& ev : batch) {
+  {
     std::string f;
     f += ",\"time\":";
     append_escaped(f, ev.time);
@@ -289,7 +293,6 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
     }
   }
   write_out(out);
-  if (fsync_mode_ == "always" || fsync_mode_ == "batch") ::fdatasync(fd_);
 }
 
 void AuditLog::write_out(std::string& out) {
@@ -310,26 +313,24 @@ void AuditLog::write_out(std::string& out) {
 }
 
 void AuditLog::run() {
-  std::vector<AuditEvent> batch;
+  std::unique_lock lock(mu_);
   for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty() && stop_) break;
-      // "batch" groups what queued up while the last fsync ran; "always" syncs every
-      // record on its own.
-      size_t take = fsync_mode_ == "always" ? 1 : queue_.size();
-      for (size_t i = 0; i < take; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+    cv_.wait(lock, [&] { return stop_ || dirty_; });
+    if (!dirty_ && stop_) break;
+    dirty_ = false;
+    const uint64_t target = written_;
+    if (fsync_mode_ == "always" || fsync_mode_ == "batch") {
+      // Sync a duplicate descriptor without the lock: appends go on meanwhile (they are the
+      // next group), and a rotation may close fd_.
+      const int fd = fd_ >= 0 ? ::dup(fd_) : -1;
+      lock.unlock();
+      if (fd >= 0) {
+        ::fdatasync(fd);
+        ::close(fd);
       }
+      lock.lock();
     }
-    write_batch(batch);
-    {
-      std::lock_guard lock(mu_);
-      written_ += batch.size();
-    }
-    batch.clear();
+    synced_ = std::max(synced_, target);
     done_cv_.notify_all();
   }
   done_cv_.notify_all();

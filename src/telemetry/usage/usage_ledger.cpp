@@ -1,10 +1,17 @@
 #include "warden/telemetry/usage/usage_ledger.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "warden/policy/store/sqlite_db.hpp"
 #include "warden/telemetry/metrics/registry.hpp"
@@ -36,6 +43,165 @@ CREATE INDEX IF NOT EXISTS usage_ts ON usage(ts_ms);
 )";
 
 constexpr size_t kBatch = 512;
+constexpr int64_t kJournalSwitchBytes = 8 << 20;
+constexpr int kColumns = 17;
+constexpr const char* kInsertSql =
+    "INSERT INTO usage(ts_ms,request_id,key_id,team,alias,target,prompt_tokens,cache_hit_tokens,"
+    "completion_tokens,reasoning_tokens,cost_usd,latency_ms,ttft_ms,status,error_code,cache_hit,"
+    "stream) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+std::string journal_path(const std::string& state_dir, int i) {
+  return (std::filesystem::path(state_dir) / ("usage.journal." + std::to_string(i))).string();
+}
+
+// Journal line: the 17 columns separated by \x1f, ended by \n; \\, \x1f and \n inside text
+// are escaped so every line splits back into exactly the columns it was made of.
+void put_text(std::string& out, std::string_view s) {
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\x1f') out += "\\u";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+}
+
+std::string journal_line(const UsageRow& r) {
+  std::string out;
+  out.reserve(256);
+  char num[64];
+  auto sep = [&] { out += '\x1f'; };
+  auto put_int = [&](int64_t v) {
+    std::snprintf(num, sizeof num, "%lld", static_cast<long long>(v));
+    out += num;
+  };
+  auto put_double = [&](double v) {
+    std::snprintf(num, sizeof num, "%.17g", v);
+    out += num;
+  };
+  put_int(r.ts_ms);
+  for (const std::string* t : {&r.request_id, &r.key_id, &r.team, &r.alias, &r.target}) {
+    sep();
+    put_text(out, *t);
+  }
+  for (int64_t v : {r.prompt_tokens, r.cache_hit_tokens, r.completion_tokens, r.reasoning_tokens}) {
+    sep();
+    put_int(v);
+  }
+  for (double v : {r.cost_usd, r.latency_ms, r.ttft_ms}) {
+    sep();
+    put_double(v);
+  }
+  sep();
+  put_int(r.status);
+  sep();
+  put_text(out, r.error_code);
+  sep();
+  put_int(r.cache_hit ? 1 : 0);
+  sep();
+  put_int(r.stream ? 1 : 0);
+  out += '\n';
+  return out;
+}
+
+std::optional<UsageRow> parse_journal_line(std::string_view line) {
+  std::vector<std::string> f(1);
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (c == '\x1f') {
+      f.emplace_back();
+    } else if (c == '\\' && i + 1 < line.size()) {
+      char n = line[++i];
+      f.back() += n == 'u' ? '\x1f' : n == 'n' ? '\n' : n;
+    } else {
+      f.back() += c;
+    }
+  }
+  if (static_cast<int>(f.size()) != kColumns) return std::nullopt;  // a torn or foreign line
+  auto to_int = [](const std::string& s, int64_t& v) {
+    char* end = nullptr;
+    errno = 0;
+    v = std::strtoll(s.c_str(), &end, 10);
+    return !s.empty() && errno == 0 && *end == '\0';
+  };
+  auto to_double = [](const std::string& s, double& v) {
+    char* end = nullptr;
+    v = std::strtod(s.c_str(), &end);
+    return !s.empty() && *end == '\0';
+  };
+  UsageRow r;
+  int64_t status = 0, cache_hit = 0, stream = 0;
+  if (!to_int(f[0], r.ts_ms) || !to_int(f[6], r.prompt_tokens) || !to_int(f[7], r.cache_hit_tokens) ||
+      !to_int(f[8], r.completion_tokens) || !to_int(f[9], r.reasoning_tokens) || !to_double(f[10], r.cost_usd) ||
+      !to_double(f[11], r.latency_ms) || !to_double(f[12], r.ttft_ms) || !to_int(f[13], status) ||
+      !to_int(f[15], cache_hit) || !to_int(f[16], stream))
+    return std::nullopt;
+  r.request_id = std::move(f[1]);
+  r.key_id = std::move(f[2]);
+  r.team = std::move(f[3]);
+  r.alias = std::move(f[4]);
+  r.target = std::move(f[5]);
+  r.status = static_cast<int>(status);
+  r.error_code = std::move(f[14]);
+  r.cache_hit = cache_hit != 0;
+  r.stream = stream != 0;
+  return r;
+}
+
+bool insert_row(sqlite3_stmt* insert, const UsageRow& r) {
+  int i = 1;
+  sqlite3_bind_int64(insert, i++, r.ts_ms);
+  for (const std::string* s : {&r.request_id, &r.key_id, &r.team, &r.alias, &r.target})
+    sqlite3_bind_text(insert, i++, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+  for (int64_t v : {r.prompt_tokens, r.cache_hit_tokens, r.completion_tokens, r.reasoning_tokens})
+    sqlite3_bind_int64(insert, i++, v);
+  for (double v : {r.cost_usd, r.latency_ms, r.ttft_ms}) sqlite3_bind_double(insert, i++, v);
+  sqlite3_bind_int(insert, i++, r.status);
+  sqlite3_bind_text(insert, i++, r.error_code.data(), static_cast<int>(r.error_code.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int(insert, i++, r.cache_hit ? 1 : 0);
+  sqlite3_bind_int(insert, i++, r.stream ? 1 : 0);
+  const bool ok = sqlite3_step(insert) == SQLITE_DONE;
+  sqlite3_reset(insert);
+  return ok;
+}
+
+// Rows of the journals that the database lacks (a crash between append and commit) are
+// inserted in one transaction. Returns how many; -1 on a database error.
+int64_t replay_journals(sqlite3* db, const std::string& state_dir) {
+  std::vector<UsageRow> rows;
+  for (int j = 0; j < 2; ++j) {
+    std::ifstream in(journal_path(state_dir, j), std::ios::binary);
+    std::string line;
+    while (std::getline(in, line))
+      if (auto r = parse_journal_line(line)) rows.push_back(std::move(*r));
+  }
+  if (rows.empty()) return 0;
+  sqlite3_stmt* exists = nullptr;
+  sqlite3_stmt* insert = nullptr;
+  int64_t added = 0;
+  bool ok = sqlite3_prepare_v2(db, "SELECT 1 FROM usage WHERE ts_ms=? AND request_id=? LIMIT 1", -1, &exists,
+                               nullptr) == SQLITE_OK &&
+            sqlite3_prepare_v2(db, kInsertSql, -1, &insert, nullptr) == SQLITE_OK &&
+            sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  for (const auto& r : rows) {
+    if (!ok) break;
+    sqlite3_bind_int64(exists, 1, r.ts_ms);
+    sqlite3_bind_text(exists, 2, r.request_id.data(), static_cast<int>(r.request_id.size()), SQLITE_TRANSIENT);
+    const int rc = sqlite3_step(exists);
+    sqlite3_reset(exists);
+    if (rc == SQLITE_ROW) continue;
+    if (rc != SQLITE_DONE) {
+      ok = false;
+      break;
+    }
+    ok = insert_row(insert, r);
+    ++added;
+  }
+  if (ok) ok = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+  else sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_finalize(exists);
+  sqlite3_finalize(insert);
+  return ok ? added : -1;
+}
 
 Error db_error(sqlite3* db, const std::string& what) {
   return Error{500, "usage_ledger_error", what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"), "server_error",
@@ -85,10 +251,24 @@ Result<std::unique_ptr<UsageLedger>> UsageLedger::open(const std::string& state_
       return e;
     }
   }
-  return std::unique_ptr<UsageLedger>(new UsageLedger(db, max_queue));
+  const int64_t replayed = replay_journals(db, state_dir);
+  if (replayed < 0) {
+    Error e = db_error(db, "replaying the usage journal into " + path);
+    sqlite3_close(db);
+    return e;
+  }
+  auto ledger = std::unique_ptr<UsageLedger>(new UsageLedger(db, max_queue, state_dir, static_cast<uint64_t>(replayed)));
+  if (ledger->journal_fd_[0] < 0 || ledger->journal_fd_[1] < 0)
+    return Error{500, "usage_ledger_error", "cannot open the usage journal in " + state_dir + ": " + std::strerror(errno),
+                 "server_error", ""};
+  return ledger;
 }
 
-UsageLedger::UsageLedger(void* db, size_t max_queue) : db_(db), max_queue_(max_queue) {
+UsageLedger::UsageLedger(void* db, size_t max_queue, std::string state_dir, uint64_t replayed)
+    : db_(db), max_queue_(max_queue), state_dir_(std::move(state_dir)), replayed_(replayed) {
+  // Every journal row is now in the database: both start empty.
+  for (int j = 0; j < 2; ++j)
+    journal_fd_[j] = ::open(journal_path(state_dir_, j).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -100,6 +280,12 @@ UsageLedger::~UsageLedger() {
   wake_.notify_all();
   thread_.join();
   sqlite3_close(static_cast<sqlite3*>(db_));
+  // Every row was committed (or counted dropped): nothing left to replay.
+  for (int fd : journal_fd_) {
+    if (fd < 0) continue;
+    if (written_ + dropped_ >= appended_) (void)::ftruncate(fd, 0);
+    ::close(fd);
+  }
 }
 
 bool UsageLedger::append(UsageRow row) {
@@ -111,6 +297,17 @@ bool UsageLedger::append(UsageRow row) {
       dropped_counter().inc();
       return false;
     }
+    // Journal first: once append() returns, a kill -9 cannot lose the row.
+    const std::string line = journal_line(row);
+    const int fd = journal_fd_[active_journal_];
+    size_t off = 0;
+    while (fd >= 0 && off < line.size()) {
+      ssize_t n = ::write(fd, line.data() + off, line.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    journal_bytes_ += static_cast<int64_t>(off);
     queue_.push_back(std::move(row));
     ++appended_;
     // Wake the writer only when it sleeps on an empty queue or a full batch waits: a
@@ -144,11 +341,7 @@ uint64_t UsageLedger::dropped() const {
 void UsageLedger::run() {
   auto* db = static_cast<sqlite3*>(db_);
   sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO usage(ts_ms,request_id,key_id,team,alias,target,prompt_tokens,cache_hit_tokens,"
-                     "completion_tokens,reasoning_tokens,cost_usd,latency_ms,ttft_ms,status,error_code,cache_hit,"
-                     "stream) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                     -1, &insert, nullptr);
+  sqlite3_prepare_v2(db, kInsertSql, -1, &insert, nullptr);
   std::vector<UsageRow> batch;
   std::unique_lock lock(mu_);
   for (;;) {
@@ -168,25 +361,23 @@ void UsageLedger::run() {
     // row-by-row move. The two vectors keep their capacity (no allocation per batch).
     batch.clear();
     batch.swap(queue_);
+    // Every row written to the active journal so far is in `batch` (or committed before):
+    // past the size limit, switch journals and empty the old one once this batch commits.
+    int retire = -1;
+    if (journal_bytes_ >= kJournalSwitchBytes) {
+      retire = active_journal_;
+      active_journal_ = 1 - active_journal_;
+      journal_bytes_ = 0;
+    }
     lock.unlock();
     bool ok = insert && sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
     for (const UsageRow& r : batch) {
       if (!ok) break;
-      int i = 1;
-      sqlite3_bind_int64(insert, i++, r.ts_ms);
-      for (const std::string* s : {&r.request_id, &r.key_id, &r.team, &r.alias, &r.target})
-        sqlite3_bind_text(insert, i++, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
-      for (int64_t v : {r.prompt_tokens, r.cache_hit_tokens, r.completion_tokens, r.reasoning_tokens})
-        sqlite3_bind_int64(insert, i++, v);
-      for (double v : {r.cost_usd, r.latency_ms, r.ttft_ms}) sqlite3_bind_double(insert, i++, v);
-      sqlite3_bind_int(insert, i++, r.status);
-      sqlite3_bind_text(insert, i++, r.error_code.data(), static_cast<int>(r.error_code.size()), SQLITE_TRANSIENT);
-      sqlite3_bind_int(insert, i++, r.cache_hit ? 1 : 0);
-      sqlite3_bind_int(insert, i++, r.stream ? 1 : 0);
-      ok = sqlite3_step(insert) == SQLITE_DONE;
-      sqlite3_reset(insert);
+      ok = insert_row(insert, r);
     }
     if (ok) ok = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+    // A failed batch stays in the old journal too: the next start replays what it can.
+    if (ok && retire >= 0 && journal_fd_[retire] >= 0) (void)::ftruncate(journal_fd_[retire], 0);
     if (!ok) {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
       write_errors_counter().inc();

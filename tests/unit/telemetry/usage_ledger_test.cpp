@@ -2,6 +2,9 @@
 // grouped reports, time ranges, and the three output formats.
 #include <sqlite3.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
@@ -158,4 +161,54 @@ TEST_CASE("usage ledger: json, csv and table renderings carry the same totals") 
   const std::string table = usage_report_table(groups, UsageGroupBy::Model);
   CHECK(table.find("TOTAL") != std::string::npos);
   CHECK(table.find("0.750000") != std::string::npos);
+}
+
+// Issue 15 defect 3: a process killed before its writer committed loses no appended row.
+// The child appends and _exit()s at once (no destructor, no flush: what kill -9 leaves);
+// the next open() replays the journal into usage.db, exactly once per row.
+TEST_CASE("usage ledger: rows appended before a crash are replayed from the journal, once") {
+  const std::string dir = temp_state_dir();
+  constexpr int kRows = 300;
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    auto ledger = UsageLedger::open(dir);
+    if (!ledger) ::_exit(2);
+    for (int i = 0; i < kRows; ++i) {
+      auto r = row(k2026_11_23 + i, "k1", "t1", "up/flash", 10, 5, 0.01);
+      r.error_code = i % 7 == 0 ? "odd\x1f\nvalue\\" : "";  // escaping round-trips
+      (*ledger)->append(std::move(r));
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  {
+    auto ledger = UsageLedger::open(dir);
+    REQUIRE(ledger);
+    CHECK((*ledger)->replayed() <= kRows);
+  }
+  {
+    auto reopened = UsageLedger::open(dir);  // nothing left to replay, nothing doubled
+    REQUIRE(reopened);
+    CHECK((*reopened)->replayed() == 0);
+  }
+  auto total = usage_report(dir, UsageGroupBy::Team, 0, INT64_MAX);
+  REQUIRE(total);
+  REQUIRE(total->size() == 1);
+  CHECK((*total)[0].requests == kRows);
+  CHECK((*total)[0].prompt_tokens == 10 * kRows);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(usage_db_path(dir).c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM usage WHERE error_code=?", -1, &st, nullptr) == SQLITE_OK);
+  const std::string odd = "odd\x1f\nvalue\\";
+  sqlite3_bind_text(st, 1, odd.data(), static_cast<int>(odd.size()), SQLITE_TRANSIENT);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(st, 0) == (kRows + 6) / 7);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  std::filesystem::remove_all(dir);
 }

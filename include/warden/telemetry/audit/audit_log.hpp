@@ -4,7 +4,9 @@
 // SHA-256 of the line's text up to (not including) `,"hash":`. `seq` counts up by one
 // across rotations. Every `checkpoint_every` records a checkpoint record carries
 // HMAC-SHA256(secret, previous hash), so rewriting the whole chain needs the secret.
-// Writes happen on one background thread (fsync per policy), never on an I/O thread.
+// append() writes the record (one write(2) into the page cache, under one mutex, so a
+// killed process loses no appended record); one background thread fdatasyncs per policy
+// (`batch`/`always`: whatever was written since its last sync), never an I/O thread.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -45,9 +47,9 @@ class AuditLog {
            int64_t checkpoint_every = 100, int64_t max_bytes = 0);
   ~AuditLog();  // drains the queue
 
-  // Thread-safe, never blocks on disk.
+  // Thread-safe; writes the record to the file before returning, never waits for a sync.
   void append(AuditEvent ev);
-  // Blocks until everything appended so far is written (and synced per policy).
+  // Blocks until everything appended so far is synced per policy.
   void flush();
 
   const std::string& path() const { return path_; }
@@ -59,7 +61,7 @@ class AuditLog {
 
  private:
   void run();
-  void write_batch(std::vector<AuditEvent>& batch);
+  void write_record(const AuditEvent& ev);  // under mu_
   void write_out(std::string& out);
   void open_file();
   void maybe_rotate();
@@ -73,7 +75,7 @@ class AuditLog {
   int fd_ = -1;
   int64_t size_ = 0;
   int64_t torn_bytes_ = 0;
-  // Chain head: touched only by the writer thread after construction.
+  // Chain head: under mu_ after construction.
   std::string head_ = kGenesisHash;
   int64_t seq_ = 0;
   int64_t since_checkpoint_ = 0;
@@ -81,9 +83,9 @@ class AuditLog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable done_cv_;
-  std::deque<AuditEvent> queue_;
-  uint64_t enqueued_ = 0;
-  uint64_t written_ = 0;
+  uint64_t written_ = 0;  // records written to the file
+  uint64_t synced_ = 0;   // records covered by a completed sync (all of them with fsync none)
+  bool dirty_ = false;    // written since the writer's last sync
   bool stop_ = false;
   std::thread thread_;
 };
