@@ -26,17 +26,10 @@ import sys
 import time
 
 
-def skip(why):
-    print(f"gpu_perf: SKIPPED: {why}")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "kernels"))
+from gpu_python import load_causal_lm, require_cuda_torch  # noqa: E402
 
-
-try:
-    import torch
-except ImportError:
-    skip("PyTorch is not installed")
-if not torch.cuda.is_available():
-    skip("torch.cuda is not available (no GPU)")
+torch = require_cuda_torch("gpu_perf")
 
 
 def median(xs):
@@ -88,12 +81,7 @@ def gemm_tflops(size=8192):
 def torch_eager(model_dir, batches, prompt, gen):
     """Greedy generation in transformers eager mode: prefill (logits of the last position
     only), then gen-1 decode steps feeding the argmax back through the KV cache."""
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16, attn_implementation="sdpa")
-    if next(model.parameters()).dtype != torch.bfloat16:
-        model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.bfloat16, attn_implementation="sdpa")
-    model = model.to("cuda").eval()
+    model = load_causal_lm(model_dir, torch.bfloat16, attn_implementation="sdpa")
     vocab = model.config.vocab_size
     gen_rng = torch.Generator(device="cuda").manual_seed(11)
     rows = {}

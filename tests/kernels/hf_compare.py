@@ -55,22 +55,13 @@ VOCAB = 512
 TINY = ("qwen2", "llama", "qwen2-moe", "deepseek-v2", "deepseek-v3")
 
 
-def skip(why):
-    print(f"hf_compare: SKIPPED: {why}")
-    sys.exit(77)
+from gpu_python import load_causal_lm, require_cuda_torch, skip
 
-
-try:
-    import torch
-except ImportError:
-    skip("PyTorch is not installed")
-if not torch.cuda.is_available():
-    skip("torch.cuda is not available (no GPU)")
+torch = require_cuda_torch("hf_compare")
 try:
     import transformers
-    from transformers import AutoModelForCausalLM
 except ImportError as e:
-    skip(f"transformers is not installed ({e})")
+    skip("hf_compare", f"transformers is not installed ({e})")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("WARDEN_BINARY") or os.path.join(ROOT, "build", "engine", "warden")
@@ -95,19 +86,6 @@ def warden_run(model_dir, ids, device, chunk=None, greedy=0):
     logits = out["logits"] if greedy else out
     lp = torch.log_softmax(torch.tensor(logits, dtype=torch.float64), dim=-1)
     return (lp, out["greedy"]) if greedy else lp
-
-
-def load_hf(model_dir, dtype):
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
-    if next(model.parameters()).dtype != dtype:
-        # transformers < 4.56 spells it torch_dtype and takes an unknown `dtype` without
-        # complaint (it lands in the config), loading fp32: the comparison would then be
-        # against another precision than the one the bound is stated for.
-        model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=dtype)
-    got = next(model.parameters()).dtype
-    if got != dtype:
-        raise RuntimeError(f"transformers loaded {model_dir} as {got}, not {dtype}")
-    return model.to("cuda").eval()
 
 
 def hf_logprobs(model, ids):
@@ -148,8 +126,8 @@ def compare_model(label, model_dir, lengths, devices, greedy_n, rng, vocab, fail
     if not gate:  # informational: results are printed, failures not counted
         failures = []
     try:
-        ref_model = load_hf(model_dir, torch.float32)
-        peer_model = load_hf(model_dir, torch.bfloat16)
+        ref_model = load_causal_lm(model_dir, torch.float32)
+        peer_model = load_causal_lm(model_dir, torch.bfloat16)
     except Exception as e:
         msg = f"{label}: transformers {transformers.__version__} cannot load it ({type(e).__name__}: {e})"
         print(f"  SKIPPED {msg}")

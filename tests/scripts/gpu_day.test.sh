@@ -21,7 +21,10 @@ for step in env build kernels model hf perf racecheck memcheck; do
   grep -qE "^$step +(ok|skipped: dry run)" "$summary" || fail "summary has no line for step $step"
 done
 grep -q '^# result: ok' "$summary" || fail "summary has no ok result line"
-tar tzf "$out/logs.tar.gz" | grep -q 'logs/env.log' || fail "logs.tar.gz lacks the env log"
+# The listing is read whole first: `tar | grep -q` under pipefail fails whenever grep's
+# early exit gets tar killed by SIGPIPE (seen once in six runs).
+listing=$(tar tzf "$out/logs.tar.gz")
+grep -q 'logs/env.log' <<<"$listing" || fail "logs.tar.gz lacks the env log"
 
 # A step list is honoured: steps not named leave no line.
 OUT="$out/only" GPU_DAY_STEPS=env,hf "$root/scripts/gpu-day" --dry-run >/dev/null 2>&1
