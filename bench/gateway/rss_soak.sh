@@ -104,6 +104,7 @@ models:
     targets: [{provider: up, model: deepseek-v4-flash}]
 pricing:
   deepseek-v4-flash: {input_cache_hit: 0.0028, input_cache_miss: 0.14, output: 0.28}
+teams: {bench: {}}
 keys:
   - {id: bench, team: bench, key: $bench_key}
 EOF

@@ -126,6 +126,7 @@ models:
     targets: [{provider: upj, model: deepseek-v4-flash}]
   bench-sse:
     targets: [{provider: ups, model: deepseek-v4-flash}]
+teams: {bench: {}}
 keys:
   - {id: bench, team: bench, key: $bench_key}
 EOF

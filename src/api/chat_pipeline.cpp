@@ -7,6 +7,7 @@
 #include "warden/config/config.hpp"
 #include "warden/policy/auth/auth_filter.hpp"
 #include "warden/policy/chain.hpp"
+#include "warden/providers/caller_safe_error.hpp"
 #include "warden/router/dispatch.hpp"
 #include "warden/telemetry/request_telemetry.hpp"
 
@@ -98,6 +99,7 @@ class PipelineSink final : public providers::EventSink {
         ctx_.finish_reason = ev.finish_reason;
         break;
       case StreamEvent::Type::Error:
+        ev.error = providers::caller_safe(std::move(ev.error), *ctx_.config);
         error_ = ev.error;
         stopped_ = true;
         // Before the stream started the error becomes the HTTP answer, not an event.
@@ -162,6 +164,24 @@ void finish(server::Exchange& ex, RequestContext& ctx, std::vector<std::unique_p
   telemetry::record_request(ctx, log.error_code);  // metrics, usage ledger row, request span
 }
 
+// Caller-chosen strings that end up in the access log, the audit trail and metrics
+// (the alias, the workload and data-class headers) are bounded: a longer one is a 400,
+// never a megabyte log line.
+constexpr size_t kMaxModelBytes = 256;
+constexpr size_t kMaxLabelBytes = 128;
+
+std::optional<Error> oversized_field(const RequestContext& ctx, const ChatRequest& req) {
+  auto too_long = [](const std::string& field, size_t max) {
+    return Error{400, "field_too_long", "'" + field + "' is longer than " + std::to_string(max) + " bytes.",
+                 "invalid_request_error", field};
+  };
+  if (req.model.size() > kMaxModelBytes) return too_long("model", kMaxModelBytes);
+  for (const char* h : {"x-warden-workload", "x-warden-data-class"})
+    if (auto it = ctx.headers.find(h); it != ctx.headers.end() && it->second.size() > kMaxLabelBytes)
+      return too_long(h, kMaxLabelBytes);
+  return std::nullopt;
+}
+
 }  // namespace
 
 const std::vector<std::string_view>& context_header_names() {
@@ -186,10 +206,13 @@ asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const confi
   if (auto it = ctx.headers.find("x-warden-data-class"); it != ctx.headers.end()) ctx.data_class = it->second;
 
   auto decoded = codec.decode(ex.body());
-  if (!decoded) {
+  std::optional<Error> invalid;
+  if (!decoded) invalid = decoded.error();
+  else invalid = oversized_field(ctx, decoded.value());
+  if (invalid) {
     // A wrong or missing key is a 401 whatever the body holds (as OpenAI answers), so an
     // unauthenticated caller cannot probe request validation.
-    Error e = decoded.error();
+    Error e = *invalid;
     if (auto key = policy::presented_key(ctx); !key) {
       e = Error{401, "invalid_api_key", "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key'.", "", ""};
     } else if (auto caller = policy::authenticate(ctx, *key); !caller) {
@@ -241,7 +264,7 @@ asio::awaitable<void> run_chat(server::Exchange& ex, std::shared_ptr<const confi
 
   std::optional<Error> failure;
   if (sink.error()) failure = *sink.error();
-  else if (!outcome.ok) failure = outcome.error;
+  else if (!outcome.ok) failure = providers::caller_safe(outcome.error, *ctx.config);  // upstream text, untrusted
   if (ctx.usage.present == false && outcome.usage.present) ctx.usage = outcome.usage;
   if (ctx.finish_reason.empty()) ctx.finish_reason = outcome.finish_reason;
 

@@ -19,6 +19,7 @@ before(async () => {
       local: { type: 'local', model_dir: modelDir, device: 'cpu', max_num_seqs: 4, kv_cache: { block_tokens: 16, num_blocks: 512, prefix_caching: true } },
     },
     models: { 'tiny-r1': { targets: [{ provider: 'local', model: 'tiny-r1' }] } },
+    teams: { t1: {} },  // a key's team must be defined
     keys: [{ id: 'k1', team: 't1', key: CALLER_KEY }],
   }, { startTimeoutMs: 60000 });
   client = new OpenAI({ apiKey: CALLER_KEY, baseURL: `${warden.url}/v1`, maxRetries: 0, timeout: 60000 });

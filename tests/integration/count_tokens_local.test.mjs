@@ -21,6 +21,7 @@ before(async () => {
       tiny: { targets: [{ provider: 'local', model: 'tiny' }] },
       remote: { targets: [{ provider: 'cloud', model: 'deepseek-v4-flash' }] },
     },
+    teams: { t1: {} },  // a key's team must be defined
     keys: [{ id: 'k1', team: 't1', key: CALLER_KEY }],
   }, { startTimeoutMs: 60000 });
 });

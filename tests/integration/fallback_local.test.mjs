@@ -25,6 +25,7 @@ before(async () => {
       'on-prem': { targets: [{ provider: 'local', model: 'tiny-r1' }] },
     },
     routing: { retries: { max_attempts: 1 }, circuit_breaker: { failures: 2, open_s: 600 } },
+    teams: { t1: {} },  // a key's team must be defined
     keys: [{ id: 'k1', team: 't1', key: CALLER_KEY }],
   }, { startTimeoutMs: 60000 });
 });

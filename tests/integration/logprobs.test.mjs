@@ -27,6 +27,7 @@ before(async () => {
   local = await startWarden({
     providers: { local: { type: 'local', model_dir: modelDir, device: 'cpu', max_num_seqs: 2, kv_cache: { num_blocks: 128 } } },
     models: { tiny: { targets: [{ provider: 'local', model: 'tiny' }] } },
+    teams: { t1: {} },  // a key's team must be defined
     keys: [{ id: 'k1', team: 't1', key: CALLER_KEY }],
   }, { startTimeoutMs: 60000 });
 });

@@ -50,6 +50,7 @@ before(async () => {
         { when: { model: 'split', keywords: ['summarize'], max_prompt_tokens: 50 }, use: 'cheap' },
       ],
     },
+    teams: { t1: {} },  // a key's team must be defined
     keys: [{ id: 'k1', team: 't1', sha256: sha256Hex(CALLER_KEY) }],
   };
   warden = await startWarden(cfg);

@@ -23,6 +23,7 @@ before(async () => {
       three: { targets: [{ provider: 'tp3', model: 'tiny-r1' }] },
     },
     routing: { retries: { max_attempts: 1 }, circuit_breaker: { failures: 1000000 } },
+    teams: { t1: {} },  // a key's team must be defined
     keys: [{ id: 'k1', team: 't1', key: CALLER_KEY }],
   }, { startTimeoutMs: 60000 });
 });
