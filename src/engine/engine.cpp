@@ -1,9 +1,10 @@
-// Engine facade: inbox → scheduler → runner → sampler → detokenize → stop → parse → stream.
+// Engine facade. The engine thread loops: take submissions and cancels from the inbox,
+// then one step = schedule (scheduler/) → run (runner/: logits or device-sampled ids) →
+// postprocess (sampler/ picks tokens, output/ turns them into events and the Finish).
 #include "warden/engine/engine.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -11,12 +12,10 @@
 #include <unordered_map>
 
 #include "warden/engine/kv/block_manager.hpp"
-#include "warden/engine/output/output_parser.hpp"
+#include "warden/engine/output/request_output.hpp"
 #include "warden/engine/runner/model_runner.hpp"
 #include "warden/engine/sampler/sampler.hpp"
-#include "warden/engine/sampler/stop_checker.hpp"
 #include "warden/engine/scheduler/scheduler.hpp"
-#include "warden/engine/tokenizer/incremental_decoder.hpp"
 #include "warden/engine/tokenizer/tokenizer.hpp"
 #include "warden/engine/tokenizer/tokenizer_files.hpp"
 
@@ -90,21 +89,11 @@ struct Submission {
   Clock::time_point submitted;
 };
 
+// A request the engine runs: how it samples (sampler state, seed) and where its tokens go.
 struct ActiveRequest {
-  int64_t id = 0;
-  std::shared_ptr<RequestStream> stream;
-  TokenSink sink;
-  sampler::SamplingParams params;
-  sampler::SamplerState sampler{0};
-  uint64_t seed = 0;  // also keys the backend's device sampler (DeviceSampling)
-  std::optional<IncrementalDecoder> decoder;
-  sampler::StopChecker stop{{}};
-  output::OutputParser parser{false, false};
-  int64_t reasoning_tokens = 0;
-  std::vector<int32_t> output_tokens;
-  std::vector<TokenLogprobs> pending_logprobs;
-  Clock::time_point submitted;
-  std::optional<Clock::time_point> first_token;
+  output::RequestOutput out;
+  sampler::SamplerState sampler;
+  uint64_t seed;  // also keys the backend's device sampler (DeviceSampling)
 };
 
 }  // namespace
@@ -118,11 +107,6 @@ struct Engine::Impl {
   std::unique_ptr<kv::BlockManager> blocks;
   std::unique_ptr<scheduler::Scheduler> sched;
   std::unique_ptr<runner::ModelRunner> runner;
-  // Device sampling (Backend::forward_sample): off for good once the backend says it can't.
-  bool device_sampling = true;
-  ForwardBatch sample_batch;
-  std::vector<DeviceSampling> sample_params;
-  std::vector<int32_t> sampled_ids;
   bool unhealthy_logged = false;
   uint64_t tool_salt = 0;
 
@@ -181,173 +165,52 @@ struct Engine::Impl {
     thread = std::thread([this] { loop(); });
   }
 
-  void emit_text(ActiveRequest& r, const std::vector<output::OutputItem>& items) {
-    for (const auto& item : items) {
-      GenerationEvent ev;
-      switch (item.kind) {
-        case output::OutputItem::Kind::Content:
-          ev.type = GenerationEvent::Type::Content;
-          ev.text = item.text;
-          break;
-        case output::OutputItem::Kind::Reasoning:
-          ev.type = GenerationEvent::Type::Reasoning;
-          ev.text = item.text;
-          break;
-        case output::OutputItem::Kind::ToolCall: {
-          ev.type = GenerationEvent::Type::ToolCall;
-          ev.tool_index = item.tool_index;
-          char id[48];
-          std::snprintf(id, sizeof id, "call_%08llx%04llx%02d", static_cast<unsigned long long>(tool_salt & 0xffffffffu),
-                        static_cast<unsigned long long>(r.id & 0xffff), item.tool_index);
-          ev.tool_id = id;
-          ev.tool_name = item.tool_name;
-          ev.tool_arguments = item.tool_arguments;
-          break;
-        }
-      }
-      if (ev.type != GenerationEvent::Type::ToolCall && !r.pending_logprobs.empty()) ev.logprobs.swap(r.pending_logprobs);
-      r.stream->push(std::move(ev));
-    }
-  }
-
-  void finish_request(ActiveRequest& r, const std::string& reason, bool flush_text) {
-    std::vector<output::OutputItem> items;
-    if (flush_text) {
-      std::string tail = r.decoder ? r.decoder->finish() : std::string();
-      auto res = r.stop.feed(tail);
-      std::string text = res.text;
-      if (!res.stopped) text += r.stop.flush();
-      r.parser.feed(text, items);
-    }
-    r.parser.finish(items);
-    emit_text(r, items);
-    GenerationEvent fin;
-    fin.type = GenerationEvent::Type::Finish;
-    fin.finish_reason = reason;
-    if (reason == "stop" && r.parser.num_tool_calls() > 0) fin.finish_reason = "tool_calls";
-    if (auto* seq = sched->find(r.id)) {
-      fin.usage.prompt_tokens = seq->num_prompt_tokens;
-      fin.usage.completion_tokens = seq->num_generated();
-      fin.usage.cached_prompt_tokens = std::max(0, seq->num_cached_prompt_tokens);
-    }
-    fin.usage.reasoning_tokens = r.reasoning_tokens;
-    fin.output_tokens = r.output_tokens;
-    fin.logprobs.swap(r.pending_logprobs);
-    if (r.first_token) fin.time_to_first_token = *r.first_token - r.submitted;
-    // Free the blocks and refresh the stats before the consumer can see the Finish.
-    sched->finish(r.id);
-    {
-      std::lock_guard lock(stats_mu);
-      ++stats.requests_finished;
-    }
-    publish_stats();
-    r.stream->push(std::move(fin));
-    if (r.sink.notify) r.sink.notify();
-  }
-
-  // Returns the finish reason when the request ends with this token.
-  std::optional<std::string> on_token(ActiveRequest& r, scheduler::Sequence& seq, const sampler::SampleResult& s) {
-    seq.tokens.push_back(s.token);
-    r.output_tokens.push_back(s.token);
-    if (!r.first_token) r.first_token = Clock::now();
-    if (r.params.logprobs >= 0) {
-      TokenLogprobs lp{s.token, s.logprob, {}};
-      for (const auto& t : s.top) lp.top.emplace_back(t.token, t.logprob);
-      r.pending_logprobs.push_back(std::move(lp));
-    }
-    if (r.parser.in_reasoning()) ++r.reasoning_tokens;
-    bool is_stop_token = (!r.params.ignore_eos && std::find(eos_ids.begin(), eos_ids.end(), s.token) != eos_ids.end()) ||
-                         std::find(r.params.stop_token_ids.begin(), r.params.stop_token_ids.end(), s.token) !=
-                             r.params.stop_token_ids.end();
-    if (is_stop_token) return std::string("stop");
-    if (r.decoder) {
-      std::string text = r.decoder->push(s.token);
-      auto res = r.stop.feed(text);
-      std::vector<output::OutputItem> items;
-      r.parser.feed(res.text, items);
-      emit_text(r, items);
-      if (res.stopped) return std::string("stop!");  // '!' = text already flushed up to the stop string
-    }
-    if (seq.num_generated() >= r.params.max_tokens) return std::string("length");
-    if (seq.num_tokens() >= max_model_len) return std::string("length");
-    return std::nullopt;
-  }
-
-  void accept(Submission& sub) {
-    auto fail = [&](const std::string& msg) {
-      GenerationEvent fin;
-      fin.type = GenerationEvent::Type::Finish;
-      fin.finish_reason = "error";
-      fin.error = msg;
-      fin.usage.prompt_tokens = static_cast<int64_t>(sub.req.prompt_tokens.size());
-      sub.stream->push(std::move(fin));
-      if (sub.sink.notify) sub.sink.notify();
-    };
-    if (!backend->healthy())
-      return fail("engine unavailable: backend " + backend->name() + " failed with an unrecoverable device error");
-    const auto& p = sub.req.prompt_tokens;
-    if (p.empty()) return fail("empty prompt");
-    if (static_cast<int64_t>(p.size()) >= max_model_len)
-      return fail("prompt of " + std::to_string(p.size()) + " tokens leaves no room to generate (max_model_len " +
-                  std::to_string(max_model_len) + ")");
-    int32_t vocab = backend->vocab_size();
-    for (int32_t t : p)
-      if (t < 0 || t >= vocab) return fail("prompt token id out of range");
-    if (sub.req.sampling.max_tokens <= 0) return fail("max_tokens must be > 0");
-
-    ActiveRequest r;
-    r.id = sub.id;
-    r.stream = sub.stream;
-    r.sink = std::move(sub.sink);
-    r.params = sub.req.sampling;
-    r.submitted = sub.submitted;
-    uint64_t seed = r.params.seed ? *r.params.seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
-    r.sampler = sampler::SamplerState(seed);
-    r.seed = seed;
-    if (tokenizer) r.decoder.emplace(*tokenizer, /*skip_special=*/false);
-    r.stop = sampler::StopChecker(r.params.stop);
-    r.parser = output::OutputParser(sub.req.starts_in_reasoning, sub.req.parse_tool_calls);
-
-    auto seq = std::make_unique<scheduler::Sequence>();
-    seq->id = sub.id;
-    seq->tokens = std::move(sub.req.prompt_tokens);
-    seq->num_prompt_tokens = seq->num_tokens();
-    sched->add(std::move(seq));
-    active.emplace(sub.id, std::move(r));
-  }
+  // ---- one step: schedule → run → postprocess ------------------------------------------
 
   void step_once() {
-    // Backpressure: requests whose buffer is full sit this step out.
-    for (auto& [id, r] : active)
-      if (auto* seq = sched->find(id)) seq->paused = r.stream->full();
-
+    for (auto& [id, r] : active)  // backpressure: a full stream sits this step out
+      if (auto* seq = sched->find(id)) seq->paused = r.out.stream_full();
     scheduler::StepPlan plan = sched->schedule();
-    if (!plan.preempted.empty()) {
-      std::lock_guard lock(stats_mu);
-      stats.preemptions += static_cast<int64_t>(plan.preempted.size());
-    }
+    count_preemptions(plan);
     if (plan.empty()) return;
-    auto t0 = Clock::now();
-    // Sample on the device when every row that samples needs only its token id (no
-    // penalties, no logprobs): only the ids come back instead of rows × vocab floats.
-    bool sampled = false;
-    if (device_sampling && collect_device_sampling(plan)) {
-      runner::build_forward_batch(plan, config.block_tokens, sample_batch);
-      sampled = backend->forward_sample(sample_batch, sample_params, sampled_ids);
-      if (!sampled) device_sampling = false;  // this backend samples on the host only
-    }
-    static const std::vector<float> kNoLogits;
-    const std::vector<float>& logits = sampled ? kNoLogits : runner->execute(plan);
+    const runner::StepResult rows = runner->run(plan, device_sampling_rows(plan));
     sched->commit(plan);
+    postprocess(plan, rows);
+  }
 
+  // One entry per need_logits slice: its device sampling, or nullopt when the row needs
+  // its logits on the host (penalties, logprobs).
+  std::vector<std::optional<DeviceSampling>> device_sampling_rows(const scheduler::StepPlan& plan) const {
+    std::vector<std::optional<DeviceSampling>> rows;
+    for (const auto& slice : plan.slices) {
+      if (!slice.need_logits) continue;
+      auto it = active.find(slice.seq->id);
+      if (it == active.end()) {  // no longer wanted: any token will do, it is discarded
+        rows.emplace_back(DeviceSampling{});
+        continue;
+      }
+      const sampler::SamplingParams& p = it->second.out.params();
+      if (p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f || p.logprobs >= 0) {
+        rows.emplace_back(std::nullopt);
+      } else {
+        rows.emplace_back(DeviceSampling{p.temperature, p.top_p, p.top_k, it->second.seed,
+                                         static_cast<uint64_t>(slice.seq->num_generated())});
+      }
+    }
+    return rows;
+  }
+
+  // Samples each row (or takes the device's id), feeds it to its request's output, ends
+  // the requests that are done, wakes the consumers, counts throughput.
+  void postprocess(const scheduler::StepPlan& plan, const runner::StepResult& rows) {
     const int32_t vocab = backend->vocab_size();
     size_t row = 0;
     int64_t prompt_tok = 0, gen_tok = 0;
-    std::vector<float> scratch(vocab);
+    std::vector<float> scratch(rows.logits ? static_cast<size_t>(vocab) : 0);
     std::vector<int64_t> touched;
     for (const auto& slice : plan.slices) {
       auto* seq = slice.seq;
-      bool is_decode = slice.num_new_tokens == 1 && seq->num_generated() > 0;
+      const bool is_decode = slice.num_new_tokens == 1 && seq->num_generated() > 0;
       (is_decode ? gen_tok : prompt_tok) += slice.num_new_tokens;
       if (!slice.need_logits) continue;
       const size_t this_row = row++;
@@ -355,59 +218,101 @@ struct Engine::Impl {
       if (it == active.end()) continue;
       ActiveRequest& r = it->second;
       sampler::SampleResult s;
-      if (sampled) {
-        if (this_row >= sampled_ids.size()) throw std::logic_error("backend returned fewer sampled ids than rows");
-        s.token = sampled_ids[this_row];
+      if (rows.ids) {
+        s.token = (*rows.ids)[this_row];
         r.sampler.observe(s.token);
       } else {
-        std::copy_n(logits.begin() + static_cast<std::ptrdiff_t>(this_row * vocab), vocab, scratch.begin());
-        s = sampler::sample(scratch, r.params, r.sampler);
+        std::copy_n(rows.logits->begin() + static_cast<std::ptrdiff_t>(this_row * vocab), vocab, scratch.begin());
+        s = sampler::sample(scratch, r.out.params(), r.sampler);
       }
-      auto reason = on_token(r, *seq, s);
+      seq->tokens.push_back(s.token);
       touched.push_back(seq->id);
-      if (reason) {
-        bool text_done = *reason == "stop!";
-        finish_request(r, text_done ? "stop" : *reason, !text_done);
+      if (auto reason = r.out.on_token(s, seq->num_generated(), seq->num_tokens(), max_model_len)) {
+        end_request(r, *reason);
         active.erase(it);
       }
     }
-    for (int64_t id : touched) {
-      auto it = active.find(id);
-      if (it != active.end() && it->second.sink.notify) it->second.sink.notify();
-    }
+    for (int64_t id : touched)
+      if (auto it = active.find(id); it != active.end()) it->second.out.notify();
+    count_throughput(prompt_tok, gen_tok);
+  }
 
-    auto now = Clock::now();
-    (void)t0;  // per-step latency could feed a histogram later
+  // ---- requests in and out ---------------------------------------------------------------
+
+  void accept(Submission& sub) {
+    auto refuse = [&](EngineError code, const std::string& msg) {
+      GenerationEvent fin = output::finish_event(FinishReason::Error, code, msg);
+      fin.usage.prompt_tokens = static_cast<int64_t>(sub.req.prompt_tokens.size());
+      sub.stream->push(std::move(fin));
+      if (sub.sink.notify) sub.sink.notify();
+    };
+    if (!backend->healthy())
+      return refuse(EngineError::BackendUnavailable,
+                    "engine unavailable: backend " + backend->name() + " failed with an unrecoverable device error");
+    const auto& p = sub.req.prompt_tokens;
+    if (p.empty()) return refuse(EngineError::EmptyPrompt, "empty prompt");
+    if (static_cast<int64_t>(p.size()) >= max_model_len)
+      return refuse(EngineError::PromptTooLong, "prompt of " + std::to_string(p.size()) +
+                                                    " tokens leaves no room to generate (max_model_len " +
+                                                    std::to_string(max_model_len) + ")");
+    const int32_t vocab = backend->vocab_size();
+    for (int32_t t : p)
+      if (t < 0 || t >= vocab) return refuse(EngineError::TokenOutOfRange, "prompt token id out of range");
+    if (sub.req.sampling.max_tokens <= 0) return refuse(EngineError::InvalidMaxTokens, "max_tokens must be > 0");
+
+    const auto& sp = sub.req.sampling;
+    const uint64_t seed =
+        sp.seed ? *sp.seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+    active.emplace(sub.id, ActiveRequest{output::RequestOutput(sub.id, sub.req, sub.stream, std::move(sub.sink),
+                                                               tokenizer.get(), eos_ids, tool_salt, sub.submitted),
+                                         sampler::SamplerState(seed), seed});
+    auto seq = std::make_unique<scheduler::Sequence>();
+    seq->id = sub.id;
+    seq->tokens = std::move(sub.req.prompt_tokens);
+    seq->num_prompt_tokens = seq->num_tokens();
+    sched->add(std::move(seq));
+  }
+
+  // Frees the request's blocks and refreshes the stats before its consumer can see the
+  // Finish, then ends its stream.
+  void end_request(ActiveRequest& r, FinishReason reason, EngineError code = EngineError::None,
+                   std::string error = {}) {
+    GenerationUsage usage;
+    if (auto* seq = sched->find(r.out.id())) {
+      usage.prompt_tokens = seq->num_prompt_tokens;
+      usage.completion_tokens = seq->num_generated();
+      usage.cached_prompt_tokens = std::max(0, seq->num_cached_prompt_tokens);
+    }
+    sched->finish(r.out.id());
+    {
+      std::lock_guard lock(stats_mu);
+      ++stats.requests_finished;
+    }
+    publish_stats();
+    r.out.finish(reason, usage, code, std::move(error));
+  }
+
+  // ---- stats -------------------------------------------------------------------------------
+
+  void count_preemptions(const scheduler::StepPlan& plan) {
+    if (plan.preempted.empty()) return;
+    std::lock_guard lock(stats_mu);
+    stats.preemptions += static_cast<int64_t>(plan.preempted.size());
+  }
+
+  void count_throughput(int64_t prompt_tok, int64_t gen_tok) {
+    const auto now = Clock::now();
     std::lock_guard lock(stats_mu);
     ++stats.steps;
     window_prompt += prompt_tok;
     window_gen += gen_tok;
-    double secs = std::chrono::duration<double>(now - window_start).count();
+    const double secs = std::chrono::duration<double>(now - window_start).count();
     if (secs >= 1.0) {
       stats.prompt_tokens_per_s = static_cast<double>(window_prompt) / secs;
       stats.generation_tokens_per_s = static_cast<double>(window_gen) / secs;
       window_prompt = window_gen = 0;
       window_start = now;
     }
-  }
-
-  // Fills sample_params (one per need_logits slice, in order); false when some row needs
-  // the logits on the host.
-  bool collect_device_sampling(const scheduler::StepPlan& plan) {
-    sample_params.clear();
-    for (const auto& slice : plan.slices) {
-      if (!slice.need_logits) continue;
-      auto it = active.find(slice.seq->id);
-      if (it == active.end()) {  // no longer wanted: any token will do, it is discarded
-        sample_params.push_back(DeviceSampling{});
-        continue;
-      }
-      const sampler::SamplingParams& p = it->second.params;
-      if (p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f || p.logprobs >= 0) return false;
-      sample_params.push_back(DeviceSampling{p.temperature, p.top_p, p.top_k, it->second.seed,
-                                             static_cast<uint64_t>(slice.seq->num_generated())});
-    }
-    return true;
   }
 
   void publish_stats() {
@@ -440,13 +345,10 @@ struct Engine::Impl {
         if (stopping) {
           lock.unlock();
           for (auto& s : subs) {
-            GenerationEvent fin;
-            fin.type = GenerationEvent::Type::Finish;
-            fin.finish_reason = "cancelled";
-            s.stream->push(std::move(fin));
+            s.stream->push(output::finish_event(FinishReason::Cancelled));
             if (s.sink.notify) s.sink.notify();
           }
-          for (auto& [id, r] : active) finish_request(r, "cancelled", false);
+          for (auto& [id, r] : active) end_request(r, FinishReason::Cancelled);
           active.clear();
           return;
         }
@@ -456,7 +358,7 @@ struct Engine::Impl {
       for (int64_t id : cancel_ids) {
         auto it = active.find(id);
         if (it == active.end()) continue;
-        finish_request(it->second, "cancelled", false);
+        end_request(it->second, FinishReason::Cancelled);
         active.erase(it);
       }
 
@@ -470,19 +372,9 @@ struct Engine::Impl {
           unhealthy_logged = true;
           log(2, "backend " + backend->name() + " is unhealthy: every request now fails until the engine is rebuilt");
         }
-        std::vector<int64_t> ids;
-        for (auto& [id, r] : active) ids.push_back(id);
-        for (int64_t id : ids) {
-          auto& r = active.at(id);
-          GenerationEvent fin;
-          fin.type = GenerationEvent::Type::Finish;
-          fin.finish_reason = "error";
-          fin.error = std::string("engine failure: ") + e.what();
-          r.stream->push(std::move(fin));
-          if (r.sink.notify) r.sink.notify();
-          sched->finish(id);
-          active.erase(id);
-        }
+        for (auto& [id, r] : active)
+          end_request(r, FinishReason::Error, EngineError::StepFailed, std::string("engine failure: ") + e.what());
+        active.clear();
       }
       publish_stats();
       if (stats_steps() == steps_before && !sched->idle()) {
@@ -584,6 +476,7 @@ GenerationResult Engine::generate(GenerationRequest req) {
         case GenerationEvent::Type::ToolCall: res.tool_calls.push_back(ev); break;
         case GenerationEvent::Type::Finish:
           res.finish_reason = ev.finish_reason;
+          res.error_code = ev.error_code;
           res.error = ev.error;
           res.usage = ev.usage;
           res.output_tokens = ev.output_tokens;

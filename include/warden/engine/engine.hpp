@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "warden/engine/backend.hpp"
+#include "warden/engine/finish.hpp"
 #include "warden/engine/sampler/sampling_params.hpp"
 
 namespace warden::engine {
@@ -77,9 +78,11 @@ struct GenerationEvent {
   std::string tool_id;
   std::string tool_name;
   std::string tool_arguments;
-  // Finish: stop | length | tool_calls | cancelled | error
-  std::string finish_reason;
-  std::string error;                  // finish_reason == "error"
+  // Finish: why it ended; with FinishReason::Error, error_code says why (typed) and
+  // error says it for people.
+  FinishReason finish_reason = FinishReason::Stop;
+  EngineError error_code = EngineError::None;
+  std::string error;
   GenerationUsage usage;              // Finish
   std::vector<int32_t> output_tokens; // Finish: every generated id (EOS included when hit)
   std::vector<TokenLogprobs> logprobs;  // tokens behind this delta (when requested)
@@ -144,7 +147,8 @@ struct GenerationResult {
   std::vector<GenerationEvent> tool_calls;
   std::vector<int32_t> output_tokens;
   std::vector<TokenLogprobs> logprobs;  // one per generated token when requested
-  std::string finish_reason;
+  FinishReason finish_reason = FinishReason::Stop;
+  EngineError error_code = EngineError::None;
   std::string error;
   GenerationUsage usage;
   std::chrono::nanoseconds time_to_first_token{0};
@@ -165,7 +169,7 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Thread-safe, never blocks on the model. An invalid request (empty prompt, prompt too
-  // long) gets a Finish event with finish_reason "error" right away.
+  // long) gets a Finish event with FinishReason::Error and its EngineError right away.
   RequestHandle submit(GenerationRequest req, TokenSink sink);
   // Thread-safe. The request's blocks are freed at the next step; a Finish "cancelled"
   // event ends its stream. Unknown or finished handles are ignored.

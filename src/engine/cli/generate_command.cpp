@@ -139,7 +139,7 @@ int generate(const Args& args) {
           auto st = eng.stats();
           std::fprintf(stderr, "[%lld prompt + %lld generated tokens, finish %s, ttft %.1f ms, %.1f tok/s]\n",
                        static_cast<long long>(ev.usage.prompt_tokens),
-                       static_cast<long long>(ev.usage.completion_tokens), ev.finish_reason.c_str(),
+                       static_cast<long long>(ev.usage.completion_tokens), std::string(engine::to_string(ev.finish_reason)).c_str(),
                        ev.time_to_first_token.count() / 1e6, st.generation_tokens_per_s);
         }
       }

@@ -1,7 +1,8 @@
-// Step plan → ForwardBatch → backend.forward.
+// Step plan → ForwardBatch → backend.forward (logits) or backend.forward_sample (ids).
 #include "warden/engine/runner/model_runner.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace warden::engine::runner {
 
@@ -22,6 +23,20 @@ void build_forward_batch(const scheduler::StepPlan& plan, int32_t block_tokens, 
     out.block_table.assign(seq->table.blocks.begin(), seq->table.blocks.begin() + static_cast<std::ptrdiff_t>(nblocks));
     batch.tokens.insert(batch.tokens.end(), seq->tokens.begin() + seq->num_computed, seq->tokens.begin() + end);
   }
+}
+
+StepResult ModelRunner::run(const scheduler::StepPlan& plan, const std::vector<std::optional<DeviceSampling>>& rows) {
+  if (device_sampling_ && std::all_of(rows.begin(), rows.end(), [](const auto& r) { return r.has_value(); })) {
+    sampling_.clear();
+    for (const auto& r : rows) sampling_.push_back(*r);
+    build_forward_batch(plan, block_tokens_, batch_);
+    if (backend_.forward_sample(batch_, sampling_, ids_)) {
+      if (ids_.size() < rows.size()) throw std::logic_error("backend returned fewer sampled ids than rows");
+      return StepResult{&ids_, nullptr};
+    }
+    device_sampling_ = false;  // this backend samples on the host only
+  }
+  return StepResult{nullptr, &execute(plan)};
 }
 
 const std::vector<float>& ModelRunner::execute(const scheduler::StepPlan& plan) {

@@ -134,7 +134,7 @@ class LocalProvider final : public Provider {
       for (auto& ev : events) {
         if (ev.type == engine::GenerationEvent::Type::Finish && ev.finish_reason == "error" && !started) {
           // Nothing was sent yet: a clean error the router can act on.
-          bool too_long = ev.error.find("max_model_len") != std::string::npos;
+          const bool too_long = ev.error_code == engine::EngineError::PromptTooLong;
           out.error = too_long ? make_error(400, "context_length_exceeded", ev.error, "invalid_request_error")
                                : make_error(500, "engine_error", ev.error, "server_error");
           out.usage.present = true;
@@ -262,9 +262,10 @@ class LocalProvider final : public Provider {
           tail.logprobs = local::logprob_entries(ev.logprobs, engine_->tokenizer());
           v.push_back(std::move(tail));
         }
-        std::string reason = ev.finish_reason;
-        if (reason == "cancelled") reason = "stop";
-        if (reason == "error") {
+        // A cancelled request the client still reads (a server drain) ends as "stop".
+        const std::string reason(engine::to_string(
+            ev.finish_reason == engine::FinishReason::Cancelled ? engine::FinishReason::Stop : ev.finish_reason));
+        if (ev.finish_reason == engine::FinishReason::Error) {
           api::StreamEvent err;
           err.type = api::StreamEvent::Type::Error;
           err.error = make_error(500, "engine_error", ev.error, "server_error");
