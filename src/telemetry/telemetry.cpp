@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <filesystem>
 
 #include "warden/config/config.hpp"
 #include "warden/telemetry/tracing/otlp_exporter.hpp"
@@ -19,9 +20,21 @@ Runtime* current_runtime() { return g_runtime.load(std::memory_order_acquire); }
 std::unique_ptr<Runtime> Runtime::start(const config::Config& cfg) {
   std::unique_ptr<Runtime> rt(new Runtime());
   rt->state_dir_ = cfg.state_dir;
-  auto ledger = UsageLedger::open(cfg.state_dir);
-  if (ledger) rt->ledger_ = std::move(*ledger);
-  else spdlog::error("usage ledger off: {}", ledger.error().message);
+  std::string audit_file;
+  if (!cfg.audit.file.empty()) {
+    std::filesystem::path p(cfg.audit.file);  // resolved as policy::Runtime::audit does
+    if (p.is_relative()) p = std::filesystem::path(cfg.state_dir.empty() ? "." : cfg.state_dir) / p;
+    audit_file = p.string();
+  }
+  auto ledger = UsageLedger::open(cfg.state_dir, 65536, audit_file);
+  if (ledger) {
+    rt->ledger_ = std::move(*ledger);
+    if (rt->ledger_->replayed() > 0)
+      spdlog::warn("usage ledger: {} row(s) of requests finished before a crash recovered from the journal/audit trail",
+                   rt->ledger_->replayed());
+  } else {
+    spdlog::error("usage ledger off: {}", ledger.error().message);
+  }
   if (!cfg.telemetry.otlp.endpoint.empty()) {
     OtlpExporterOptions options;
     options.endpoint = cfg.telemetry.otlp.endpoint;

@@ -13,6 +13,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <simdjson.h>
+
+#include <map>
+
 #include "warden/policy/store/sqlite_db.hpp"
 #include "warden/telemetry/metrics/registry.hpp"
 
@@ -220,13 +224,109 @@ Counter& write_errors_counter() {
   return c;
 }
 
+// Unix milliseconds of an audit "time" (2026-11-23T10:00:00.123Z); -1 when malformed.
+int64_t audit_time_ms(std::string_view t) {
+  int y, mo, d, h, mi, sec, ms;
+  if (t.size() != 24 || std::sscanf(std::string(t).c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &y, &mo, &d, &h, &mi, &sec, &ms) != 7)
+    return -1;
+  using namespace std::chrono;
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return -1;
+  return duration_cast<milliseconds>((sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec}).time_since_epoch()).count() + ms;
+}
+
+// Request records of the audit file's tail (its last 4 MiB) that are chat requests (an
+// alias: /v1/models records have none), as ledger rows.
+std::vector<UsageRow> audit_tail_rows(const std::string& audit_file) {
+  std::vector<UsageRow> rows;
+  std::ifstream in(audit_file, std::ios::binary | std::ios::ate);
+  if (!in) return rows;
+  const std::streamoff size = in.tellg();
+  constexpr std::streamoff kTail = 4 << 20;
+  in.seekg(size > kTail ? size - kTail : 0);
+  std::string line;
+  if (size > kTail) std::getline(in, line);  // a partial first line
+  simdjson::dom::parser parser;
+  while (std::getline(in, line)) {
+    simdjson::dom::object o;
+    if (parser.parse(line).get(o) != simdjson::SUCCESS) continue;
+    std::string_view type, time, alias;
+    if (o["type"].get(type) != simdjson::SUCCESS || type != "request") continue;
+    if (o["alias"].get(alias) != simdjson::SUCCESS || alias.empty()) continue;
+    if (o["time"].get(time) != simdjson::SUCCESS) continue;
+    UsageRow r;
+    r.ts_ms = audit_time_ms(time);
+    if (r.ts_ms < 0) continue;
+    r.alias = std::string(alias);
+    std::string_view v;
+    if (o["request_id"].get(v) == simdjson::SUCCESS) r.request_id = std::string(v);
+    if (o["key_id"].get(v) == simdjson::SUCCESS) r.key_id = std::string(v);
+    if (o["team"].get(v) == simdjson::SUCCESS) r.team = std::string(v);
+    if (o["target"].get(v) == simdjson::SUCCESS) r.target = std::string(v);
+    int64_t n = 0;
+    if (o["status"].get(n) == simdjson::SUCCESS) r.status = static_cast<int>(n);
+    if (o["prompt_tokens"].get(n) == simdjson::SUCCESS) r.prompt_tokens = n;
+    if (o["completion_tokens"].get(n) == simdjson::SUCCESS) r.completion_tokens = n;
+    if (o["cache_hit_tokens"].get(n) == simdjson::SUCCESS) r.cache_hit_tokens = n;
+    if (o["latency_ms"].get(n) == simdjson::SUCCESS) r.latency_ms = static_cast<double>(n);
+    double cost = 0;
+    if (o["cost_usd"].get(cost) == simdjson::SUCCESS) r.cost_usd = cost;
+    simdjson::dom::object decisions;
+    if (o["decisions"].get(decisions) == simdjson::SUCCESS)
+      for (auto field : decisions)
+        if (field.key.substr(0, 8) == "refused.") r.error_code = std::string(field.key.substr(8));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+// The audit record is written before the ledger row (same request, same thread): a crash
+// between the two leaves a record the ledger lacks. Those are inserted from the record, so
+// after a restart ledger rows == audit records. Matched by request id (as many rows as
+// records) among ledger rows from 5 minutes before the tail's first record on. Returns
+// how many; -1 on a database error.
+int64_t reconcile_with_audit(sqlite3* db, const std::string& audit_file) {
+  auto records = audit_tail_rows(audit_file);
+  if (records.empty()) return 0;
+  int64_t from = records.front().ts_ms;
+  for (const auto& r : records) from = std::min(from, r.ts_ms);
+  std::map<std::string, int64_t> have;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT request_id FROM usage WHERE ts_ms >= ?", -1, &st, nullptr) != SQLITE_OK) return -1;
+  sqlite3_bind_int64(st, 1, from - 300'000);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    if (auto* t = sqlite3_column_text(st, 0)) ++have[reinterpret_cast<const char*>(t)];
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return -1;
+  std::vector<const UsageRow*> missing;
+  for (const auto& r : records) {
+    auto it = have.find(r.request_id);
+    if (it != have.end() && it->second > 0) --it->second;
+    else missing.push_back(&r);
+  }
+  if (missing.empty()) return 0;
+  sqlite3_stmt* insert = nullptr;
+  bool ok = sqlite3_prepare_v2(db, kInsertSql, -1, &insert, nullptr) == SQLITE_OK &&
+            sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  for (const UsageRow* r : missing) {
+    if (!ok) break;
+    ok = insert_row(insert, *r);
+  }
+  if (ok) ok = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+  else sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_finalize(insert);
+  return ok ? static_cast<int64_t>(missing.size()) : -1;
+}
+
 }  // namespace
 
 std::string usage_db_path(const std::string& state_dir) {
   return (std::filesystem::path(state_dir) / "usage.db").string();
 }
 
-Result<std::unique_ptr<UsageLedger>> UsageLedger::open(const std::string& state_dir, size_t max_queue) {
+Result<std::unique_ptr<UsageLedger>> UsageLedger::open(const std::string& state_dir, size_t max_queue,
+                                                        const std::string& audit_file) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) return Error{500, "usage_ledger_error", "cannot create " + state_dir + ": " + ec.message(), "server_error", ""};
@@ -251,7 +351,11 @@ Result<std::unique_ptr<UsageLedger>> UsageLedger::open(const std::string& state_
       return e;
     }
   }
-  const int64_t replayed = replay_journals(db, state_dir);
+  int64_t replayed = replay_journals(db, state_dir);
+  if (replayed >= 0 && !audit_file.empty()) {
+    const int64_t from_audit = reconcile_with_audit(db, audit_file);
+    replayed = from_audit < 0 ? -1 : replayed + from_audit;
+  }
   if (replayed < 0) {
     Error e = db_error(db, "replaying the usage journal into " + path);
     sqlite3_close(db);

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <random>
 #include <string>
 
+#include "warden/telemetry/audit/audit_log.hpp"
 #include "warden/telemetry/usage/usage_ledger.hpp"
 
 using namespace warden::telemetry;
@@ -210,5 +212,69 @@ TEST_CASE("usage ledger: rows appended before a crash are replayed from the jour
   CHECK(sqlite3_column_int(st, 0) == (kRows + 6) / 7);
   sqlite3_finalize(st);
   sqlite3_close(db);
+  std::filesystem::remove_all(dir);
+}
+
+// The audit record is written before the ledger row: a crash between the two leaves a
+// record without a row. open() with the audit file fills exactly those in (chat records
+// only: a /v1/models record has no alias), so ledger rows == audit records.
+TEST_CASE("usage ledger: audit records the ledger lacks become rows at open, once") {
+  const std::string dir = temp_state_dir();
+  const std::string audit = dir + "/audit.jsonl";
+  {
+    AuditLog log(audit, "sekrit", "none", 100);
+    for (const char* id : {"r1", "r2", "r3"}) {
+      AuditEvent ev;
+      ev.request_id = id;
+      ev.team = "t1";
+      ev.alias = "fast";
+      ev.target = "up/flash";
+      ev.status = 200;
+      ev.prompt_tokens = 7;
+      ev.completion_tokens = 3;
+      ev.cost_usd = 0.5;
+      log.append(ev);
+    }
+    AuditEvent models;  // GET /v1/models: audited, never a ledger row
+    models.request_id = "m1";
+    models.status = 200;
+    log.append(models);
+    AuditEvent refused;  // a refused chat request is a row too (with its code)
+    refused.request_id = "r4";
+    refused.alias = "fast";
+    refused.status = 402;
+    refused.decisions["refused.budget_exceeded"] = 1;
+    log.append(refused);
+  }
+  {
+    auto ledger = UsageLedger::open(dir);
+    REQUIRE(ledger);
+    UsageRow r1;
+    r1.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+    r1.request_id = "r1";
+    r1.team = "t1";
+    r1.alias = "fast";
+    r1.status = 200;
+    REQUIRE((*ledger)->append(r1));
+    (*ledger)->flush();
+  }
+  {
+    auto ledger = UsageLedger::open(dir, 65536, audit);
+    REQUIRE(ledger);
+    CHECK((*ledger)->replayed() == 3);
+  }
+  {
+    auto again = UsageLedger::open(dir, 65536, audit);
+    REQUIRE(again);
+    CHECK((*again)->replayed() == 0);
+  }
+  auto groups = usage_report(dir, UsageGroupBy::Team, 0, INT64_MAX);
+  REQUIRE(groups);
+  int64_t requests = 0, errors = 0, prompt = 0;
+  for (const auto& g : *groups) requests += g.requests, errors += g.errors, prompt += g.prompt_tokens;
+  CHECK(requests == 4);
+  CHECK(errors == 1);
+  CHECK(prompt == 14);
   std::filesystem::remove_all(dir);
 }

@@ -47,8 +47,13 @@ std::string usage_db_path(const std::string& state_dir);
 
 class UsageLedger {
  public:
-  // Creates state_dir if needed and opens (or creates) usage.db. Error when it cannot.
-  static Result<std::unique_ptr<UsageLedger>> open(const std::string& state_dir, size_t max_queue = 65536);
+  // Creates state_dir if needed and opens (or creates) usage.db, replaying the journal.
+  // `audit_file` (the audit trail's current file, "" = none): request records in its tail
+  // that the ledger lacks (a crash between the audit write and the ledger append, which
+  // follows it) become rows too, so ledger rows == audit records after a crash. Error
+  // when it cannot open or replay.
+  static Result<std::unique_ptr<UsageLedger>> open(const std::string& state_dir, size_t max_queue = 65536,
+                                                   const std::string& audit_file = "");
   ~UsageLedger();  // writes what is queued, then stops the writer
   UsageLedger(const UsageLedger&) = delete;
   UsageLedger& operator=(const UsageLedger&) = delete;
@@ -59,7 +64,7 @@ class UsageLedger {
   void flush();
   uint64_t written() const;
   uint64_t dropped() const;
-  // Rows found in the journal at open() that the database lacked (written by replay).
+  // Rows found at open() in the journal or the audit tail that the database lacked.
   uint64_t replayed() const { return replayed_; }
 
  private:
