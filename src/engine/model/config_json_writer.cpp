@@ -116,9 +116,9 @@ std::string model_config_to_json(const ModelConfig& c) {
     o.integer("moe_intermediate_size", m.expert_intermediate);
     o.integer("first_k_dense_replace", m.first_k_dense_replace);
     o.integer("moe_layer_freq", m.moe_layer_freq);
-    o.str("scoring_func", m.scoring);
-    o.str("topk_method", m.topk_method);
-    if (m.topk_method != "greedy") {
+    o.str("scoring_func", std::string(m.scoring.name()));
+    o.str("topk_method", std::string(m.topk_method.name()));
+    if (m.topk_method != MoeTopkKind::Greedy) {
       o.integer("n_group", m.n_group);
       o.integer("topk_group", m.topk_group);
     }

@@ -127,7 +127,7 @@ int64_t ModelConfig::parameter_count() const {
     if (qkv_bias && !mla.enabled) n += q + 2 * kv;
     if (is_moe_layer(l)) {
       n += int64_t(moe.num_experts) * h + int64_t(moe.num_experts) * 3 * h * moe.expert_intermediate;
-      if (moe.topk_method == "noaux_tc") n += moe.num_experts;
+      if (moe.topk_method == MoeTopkKind::NoauxTc) n += moe.num_experts;
       n += 3 * h * int64_t(moe.shared_intermediate) + (moe.shared_expert_gate ? h : 0);
     } else {
       n += 3 * h * int64_t(intermediate_size);
@@ -242,9 +242,9 @@ ModelConfig parse_model_config(std::string_view json, const std::string& source)
     }
     std::string topk_method = r.string("topk_method", "greedy");
     if (topk_method == "gready") topk_method = "greedy";  // HF DeepseekV2Config's default spelling
-    if (topk_method != "greedy" && topk_method != "group_limited_greedy" && topk_method != "noaux_tc")
-      r.fail("topk_method " + topk_method + " is not supported (greedy, group_limited_greedy, noaux_tc)");
-    c.moe.topk_method = topk_method;
+    const auto method = MoeTopkMethod::parse(topk_method);
+    if (!method) r.fail("topk_method " + topk_method + " is not supported (" + MoeTopkMethod::accepted() + ")");
+    c.moe.topk_method = *method;
     if (r.has("n_routed_experts")) {
       auto& m = c.moe;
       m.num_experts = positive(r, "n_routed_experts", r.integer("n_routed_experts"));
@@ -252,19 +252,22 @@ ModelConfig parse_model_config(std::string_view json, const std::string& source)
       m.expert_intermediate = positive(r, "moe_intermediate_size", r.integer("moe_intermediate_size"));
       m.num_shared_experts = int32_t(r.integer("n_shared_experts", 0));
       m.shared_intermediate = m.num_shared_experts * m.expert_intermediate;
-      m.scoring = r.string("scoring_func", "softmax");
+      const std::string scoring = r.string("scoring_func", "softmax");
+      const auto parsed = MoeScoring::parse(scoring);
+      if (!parsed) r.fail("scoring_func " + scoring + " is not supported (" + MoeScoring::accepted() + ")");
+      m.scoring = *parsed;
       m.norm_topk_prob = r.boolean("norm_topk_prob", false);
       m.routed_scaling_factor = r.number("routed_scaling_factor", 1.0);
       m.scale_when_normalized = c.architecture == "DeepseekV3ForCausalLM";
       m.first_k_dense_replace = int32_t(r.integer("first_k_dense_replace", 0));
-      if (m.topk_method != "greedy") {
+      if (m.topk_method != MoeTopkKind::Greedy) {
         m.n_group = positive(r, "n_group", r.integer("n_group"));
         m.topk_group = positive(r, "topk_group", r.integer("topk_group"));
         if (m.num_experts % m.n_group) r.fail("n_routed_experts must be a multiple of n_group");
         if (m.topk_group > m.n_group) r.fail("topk_group exceeds n_group");
         if (m.top_k > m.topk_group * (m.num_experts / m.n_group))
           r.fail("num_experts_per_tok exceeds the experts in topk_group groups");
-        if (m.topk_method == "noaux_tc" && m.num_experts / m.n_group < 2)
+        if (m.topk_method == MoeTopkKind::NoauxTc && m.num_experts / m.n_group < 2)
           r.fail("noaux_tc needs at least 2 experts per group");
       }
       m.moe_layer_freq = positive(r, "moe_layer_freq", r.integer("moe_layer_freq", 1));
@@ -304,8 +307,6 @@ ModelConfig parse_model_config(std::string_view json, const std::string& source)
     r.fail("rope_scaling yarn is only supported with DeepSeek MLA attention");
   if (c.moe.num_experts > 0) {
     if (c.moe.top_k > c.moe.num_experts) r.fail("num_experts_per_tok exceeds the number of experts");
-    if (c.moe.scoring != "softmax" && c.moe.scoring != "sigmoid")
-      r.fail("scoring_func " + c.moe.scoring + " is not supported (softmax, sigmoid)");
   }
   return c;
 }

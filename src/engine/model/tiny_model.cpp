@@ -95,7 +95,7 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
   if (o.vocab == "deepseek" && c.vocab_size < 128815)
     throw std::runtime_error("--vocab deepseek needs vocab_size >= 128815");
   if (o.vocab == "tiny" && c.vocab_size < 300) throw std::runtime_error("--vocab tiny needs vocab_size >= 300");
-  if (o.decisive_routing && !(c.moe.num_experts > 0 && c.moe.topk_method == "noaux_tc"))
+  if (o.decisive_routing && !(c.moe.num_experts > 0 && c.moe.topk_method == MoeTopkKind::NoauxTc))
     throw std::runtime_error("--decisive-routing applies to noaux_tc MoE routers (--arch deepseek-v3)");
   fs::create_directories(o.out_dir);
   const fs::path dir(o.out_dir);
@@ -195,7 +195,7 @@ ModelConfig write_tiny_model(const TinyModelOptions& o) {
     }
     const MoeConfig& m = c.moe;
     dense_linear(p + names::kRouter, m.num_experts, h);
-    if (m.topk_method == "noaux_tc") {
+    if (m.topk_method == MoeTopkKind::NoauxTc) {
       add_dense(p + names::kRouterBias, {m.num_experts}, 0.1f);
       if (o.decisive_routing)  // 0.25 apart: more than the sigmoid scores' spread, so no near-ties
         specs.back().fill = [](float* d, size_t n) {

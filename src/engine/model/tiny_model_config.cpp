@@ -79,8 +79,8 @@ ModelConfig base_for_arch(const std::string& arch) {
     c.moe.top_k = 4;
     c.moe.n_group = 4;
     c.moe.topk_group = 2;
-    c.moe.topk_method = "noaux_tc";
-    c.moe.scoring = "sigmoid";
+    c.moe.topk_method = MoeTopkKind::NoauxTc;
+    c.moe.scoring = MoeScoringKind::Sigmoid;
     c.moe.norm_topk_prob = true;
     c.moe.routed_scaling_factor = 2.5;
     c.moe.num_shared_experts = 1;

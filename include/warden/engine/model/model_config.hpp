@@ -13,10 +13,13 @@
 //        kv_lora_rank is null — a DeepSeek-MoE-style model that no HF class loads as is;
 //        `make-tiny --arch deepseek-moe` writes this one.
 //  - Qwen2MoeForCausalLM (num_experts, shared_expert with a sigmoid gate).
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "warden/engine/model/spelled_enum.hpp"
 
 namespace warden::engine {
 
@@ -46,6 +49,23 @@ struct MlaConfig {
   int32_t q_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
 };
 
+// scoring_func: how router logits become expert scores.
+enum class MoeScoringKind : uint8_t { Softmax, Sigmoid };
+struct MoeScoringNames {
+  static constexpr std::array<std::string_view, 2> names{"softmax", "sigmoid"};
+};
+using MoeScoring = SpelledEnum<MoeScoringKind, MoeScoringNames>;
+
+// topk_method: "greedy"; "group_limited_greedy" (DeepSeek-V2: best topk_group of n_group
+// expert groups by their max score); "noaux_tc" (DeepSeek-V3: scores plus
+// mlp.gate.e_score_correction_bias choose, groups ranked by their top-2 sum, weights
+// from the unbiased scores).
+enum class MoeTopkKind : uint8_t { Greedy, GroupLimitedGreedy, NoauxTc };
+struct MoeTopkNames {
+  static constexpr std::array<std::string_view, 3> names{"greedy", "group_limited_greedy", "noaux_tc"};
+};
+using MoeTopkMethod = SpelledEnum<MoeTopkKind, MoeTopkNames>;
+
 struct MoeConfig {
   int32_t num_experts = 0;             // routed experts; 0 = dense model
   int32_t top_k = 0;                   // num_experts_per_tok
@@ -53,15 +73,11 @@ struct MoeConfig {
   int32_t num_shared_experts = 0;      // DeepSeek n_shared_experts (one MLP of width n × moe_intermediate_size)
   int32_t shared_intermediate = 0;     // width of the shared-expert MLP (0 = none)
   bool shared_expert_gate = false;     // Qwen2-MoE: shared output × sigmoid(x·gate)
-  std::string scoring = "softmax";     // scoring_func: softmax | sigmoid
+  MoeScoring scoring = MoeScoringKind::Softmax;
   bool norm_topk_prob = false;
   double routed_scaling_factor = 1.0;
   bool scale_when_normalized = false;  // DeepSeek-V3 scales after normalising; V2 only when not
-  // topk_method: "greedy"; "group_limited_greedy" (DeepSeek-V2: best topk_group of n_group
-  // expert groups by their max score); "noaux_tc" (DeepSeek-V3: scores plus
-  // mlp.gate.e_score_correction_bias choose, groups ranked by their top-2 sum, weights
-  // from the unbiased scores).
-  std::string topk_method = "greedy";
+  MoeTopkMethod topk_method = MoeTopkKind::Greedy;
   int32_t n_group = 1;
   int32_t topk_group = 1;
   // Which layers are MoE (DeepSeek: first_k_dense_replace / moe_layer_freq;

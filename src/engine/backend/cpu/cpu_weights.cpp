@@ -114,7 +114,7 @@ CpuWeights::CpuWeights(const ModelConfig& config, const std::string& model_dir)
     } else {
       const MoeConfig& m = c.moe;
       w.moe.router = matrix(p + names::kRouter, m.num_experts, h);
-      if (m.topk_method == "noaux_tc") w.moe.router_bias = tensor(p + names::kRouterBias, {m.num_experts});
+      if (m.topk_method == MoeTopkKind::NoauxTc) w.moe.router_bias = tensor(p + names::kRouterBias, {m.num_experts});
       for (int32_t e = 0; e < m.num_experts; ++e)
         w.moe.experts.push_back(mlp(p + names::expert(e, "gate_proj"), p + names::expert(e, "up_proj"),
                                     p + names::expert(e, "down_proj"), h, m.expert_intermediate));

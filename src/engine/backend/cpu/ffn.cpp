@@ -37,7 +37,7 @@ void route_token(const MoeConfig& c, ModelFamily family, const float* logits, co
                  int32_t* experts, float* weights) {
   const int32_t n = c.num_experts;
   std::vector<float> scores(static_cast<size_t>(n));
-  if (c.scoring == "sigmoid") {
+  if (c.scoring == MoeScoringKind::Sigmoid) {
     for (int32_t e = 0; e < n; ++e) scores[size_t(e)] = 1.0f / (1.0f + std::exp(-logits[e]));
   } else {
     float mx = *std::max_element(logits, logits + n), sum = 0.0f;
@@ -46,15 +46,15 @@ void route_token(const MoeConfig& c, ModelFamily family, const float* logits, co
   }
   // What the experts are chosen by: the scores, biased under noaux_tc.
   std::vector<float> choice = scores;
-  if (c.topk_method == "noaux_tc" && correction_bias)
+  if (c.topk_method == MoeTopkKind::NoauxTc && correction_bias)
     for (int32_t e = 0; e < n; ++e) choice[size_t(e)] += correction_bias[e];
   std::vector<int32_t> order;
-  if (c.topk_method != "greedy") {
+  if (c.topk_method != MoeTopkKind::Greedy) {
     const int32_t per = n / c.n_group;
     std::vector<float> group_score(static_cast<size_t>(c.n_group));
     for (int32_t g = 0; g < c.n_group; ++g) {
       std::vector<float> members(choice.begin() + g * per, choice.begin() + (g + 1) * per);
-      if (c.topk_method == "noaux_tc") {  // sum of the group's two best
+      if (c.topk_method == MoeTopkKind::NoauxTc) {  // sum of the group's two best
         top_k_indices(members, 2, order);
         group_score[size_t(g)] = members[size_t(order[0])] + members[size_t(order[1])];
       } else {  // group_limited_greedy: the group's best
@@ -65,7 +65,7 @@ void route_token(const MoeConfig& c, ModelFamily family, const float* logits, co
     std::vector<bool> keep(static_cast<size_t>(c.n_group), false);
     for (int32_t g : order) keep[size_t(g)] = true;
     // Experts of dropped groups: -inf for noaux_tc, 0 for group_limited_greedy (as HF).
-    const float dropped = c.topk_method == "noaux_tc" ? -INFINITY : 0.0f;
+    const float dropped = c.topk_method == MoeTopkKind::NoauxTc ? -INFINITY : 0.0f;
     for (int32_t e = 0; e < n; ++e)
       if (!keep[size_t(e / per)]) choice[size_t(e)] = dropped;
   }
@@ -75,7 +75,7 @@ void route_token(const MoeConfig& c, ModelFamily family, const float* logits, co
     experts[k] = order[size_t(k)];
     // group_limited_greedy takes the weight from the masked scores (0 if a dropped
     // group's expert had to be chosen); the others from the unbiased scores.
-    weights[k] = c.topk_method == "group_limited_greedy" ? choice[size_t(experts[k])] : scores[size_t(experts[k])];
+    weights[k] = c.topk_method == MoeTopkKind::GroupLimitedGreedy ? choice[size_t(experts[k])] : scores[size_t(experts[k])];
     sum += weights[k];
   }
   if (family == ModelFamily::Qwen2Moe) {

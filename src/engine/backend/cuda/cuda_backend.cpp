@@ -36,10 +36,17 @@ kernels::MoeRouting routing_of(const ModelConfig& c) {
   kernels::MoeRouting r;
   r.num_experts = m.num_experts;
   r.top_k = m.top_k;
-  r.scoring = m.scoring == "sigmoid" ? kernels::MoeScoring::Sigmoid : kernels::MoeScoring::Softmax;
-  r.method = m.topk_method == "noaux_tc"               ? kernels::MoeTopkMethod::NoauxTc
-             : m.topk_method == "group_limited_greedy" ? kernels::MoeTopkMethod::GroupLimitedGreedy
-                                                        : kernels::MoeTopkMethod::Greedy;
+  // The kernels keep their own enums (no warden headers in kernels/): two switches on
+  // small enums per MoE layer, no string compares.
+  switch (m.scoring.value()) {
+    case MoeScoringKind::Softmax: r.scoring = kernels::MoeScoring::Softmax; break;
+    case MoeScoringKind::Sigmoid: r.scoring = kernels::MoeScoring::Sigmoid; break;
+  }
+  switch (m.topk_method.value()) {
+    case MoeTopkKind::Greedy: r.method = kernels::MoeTopkMethod::Greedy; break;
+    case MoeTopkKind::GroupLimitedGreedy: r.method = kernels::MoeTopkMethod::GroupLimitedGreedy; break;
+    case MoeTopkKind::NoauxTc: r.method = kernels::MoeTopkMethod::NoauxTc; break;
+  }
   r.n_group = std::max(1, m.n_group);
   r.topk_group = std::max(1, m.topk_group);
   r.norm_topk_prob = m.norm_topk_prob;

@@ -125,7 +125,7 @@ DeviceWeights::DeviceWeights(const ModelConfig& config, const std::string& model
       const int32_t inter = m.expert_intermediate;
       w.moe.inter = inter;
       w.moe.router = matrix(p + names::kRouter, m.num_experts, h);
-      if (m.topk_method == "noaux_tc") w.moe.router_bias = vec_f32(p + names::kRouterBias, m.num_experts);
+      if (m.topk_method == MoeTopkKind::NoauxTc) w.moe.router_bias = vec_f32(p + names::kRouterBias, m.num_experts);
       std::vector<Part> gate_up, down;
       for (int32_t e = 0; e < m.num_experts; ++e) {
         gate_up.push_back({p + names::expert(e, "gate_proj"), {inter, h}});
