@@ -62,6 +62,37 @@ struct Server::Impl {
   std::unique_ptr<tcp::acceptor> main_acceptor;
   std::unique_ptr<tcp::acceptor> admin_acceptor;
   std::unique_ptr<asio::ssl::context> tls;
+  std::unique_ptr<asio::ssl::context> admin_tls;
+
+  static bool is_loopback(const std::string& host) {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(host, ec);
+    return host == "localhost" || (!ec && addr.is_loopback());
+  }
+
+  // TLS 1.2+ with forward-secret AEAD suites only (ECDHE + AES-GCM / ChaCha20-Poly1305;
+  // every TLS 1.3 suite is both): no static-RSA key exchange, no CBC, no compression or
+  // renegotiation. Null (logged) when the certificate or key does not load.
+  static std::unique_ptr<asio::ssl::context> make_tls_context(const config::TlsConfig& files, const char* what) {
+    try {
+      auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                       asio::ssl::context::single_dh_use | asio::ssl::context::no_compression);
+      SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+      if (SSL_CTX_set_cipher_list(ctx->native_handle(),
+                                  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1)
+        throw std::runtime_error("no usable TLS 1.2 cipher suite");
+      ctx->use_certificate_chain_file(files.cert);
+      ctx->use_private_key_file(files.key, asio::ssl::context::pem);
+      return ctx;
+    } catch (const std::exception& e) {
+      spdlog::error("{}: cannot load certificate/key: {}", what, e.what());
+      return nullptr;
+    }
+  }
   FileStamp file_stamp;
   bool force_requested = false;
   int exit_code = 0;
@@ -134,8 +165,8 @@ struct Server::Impl {
       // overflow session took it, or a reload lowered the limit).
       const bool overflow = !listener.try_admit(store.current()->server.limits.max_connections);
       auto start = [this, &listener, &worker, overflow, s = std::move(socket)]() mutable {
-        if (listener.kind == Listener::Kind::Main && tls)
-          start_tls_session(std::move(s), *tls, state, listener, worker, overflow);
+        auto* ctx = listener.kind == Listener::Kind::Main ? tls.get() : admin_tls.get();
+        if (ctx) start_tls_session(std::move(s), *ctx, state, listener, worker, overflow);
         else start_plain_session(std::move(s), state, listener, worker, overflow);
       };
       asio::post(*worker.ioc, std::move(start));
@@ -203,7 +234,8 @@ struct Server::Impl {
       if (options.listen_override) result.config->server.listen = *options.listen_override;
       if (!(result.config->server.listen.to_string() == old->server.listen.to_string()) ||
           result.config->server.threads != old->server.threads ||
-          result.config->server.tls.has_value() != old->server.tls.has_value())
+          result.config->server.tls.has_value() != old->server.tls.has_value() ||
+          result.config->server.admin_tls.has_value() != old->server.admin_tls.has_value())
         spdlog::warn("config reload: listeners, threads and TLS change only on restart");
       if (result.config->state_dir != old->state_dir) {
         // The running server holds the lock on its state_dir only (serve_command.cpp).
@@ -315,17 +347,12 @@ struct Server::Impl {
     }
 
     if (cfg->server.tls) {
-      try {
-        tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-        tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
-                         asio::ssl::context::single_dh_use);
-        tls->use_certificate_chain_file(cfg->server.tls->cert);
-        tls->use_private_key_file(cfg->server.tls->key, asio::ssl::context::pem);
-      } catch (const std::exception& e) {
-        spdlog::error("server.tls: cannot load certificate/key: {}", e.what());
-        return 1;
-      }
+      tls = make_tls_context(*cfg->server.tls, "server.tls");
+      if (!tls) return 1;
+    }
+    if (cfg->server.admin_tls) {
+      admin_tls = make_tls_context(*cfg->server.admin_tls, "server.admin_tls");
+      if (!admin_tls) return 1;
     }
 
     // Signals are handled by asio; block them in every thread we create.
@@ -350,7 +377,10 @@ struct Server::Impl {
       asio::co_spawn(control(), watch_file(), asio::detached);
 
     spdlog::info("listening on {}{}", state.listen_address, tls ? " (tls)" : "");
-    if (admin_acceptor) spdlog::info("admin listening on {}", state.admin_listen_address);
+    if (admin_acceptor) spdlog::info("admin listening on {}{}", state.admin_listen_address, admin_tls ? " (tls)" : "");
+    if (admin_acceptor && !admin_tls && !is_loopback(cfg->server.admin_listen->host))
+      spdlog::warn("admin listener on {} without TLS: the admin token crosses the network in clear (set server.admin_tls)",
+                   state.admin_listen_address);
     spdlog::info("{} I/O thread(s), config generation {} from {}", n, cfg->generation, options.config_path);
 
     std::vector<std::thread> threads;

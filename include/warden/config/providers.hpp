@@ -40,6 +40,10 @@ struct ProviderConfig {
   // Default `required`: DeepSeek V4 thinking mode answers 400 when a tool-call turn comes back
   // without its reasoning_content; legacy deepseek-reasoner needs `forbidden`.
   ReasoningEcho reasoning_echo = ReasoningEcho::Required;
+  // A Hugging Face tokenizer.json for this provider's models (e.g. DeepSeek-V3's for
+  // DeepSeek's cloud models): rate limits, budgets and count_tokens count prompts exactly.
+  // Empty: local providers use model_dir/tokenizer.json, others an upper bound.
+  std::string tokenizer;
   // The request field that carries the (hashed) end-user id to an `openai` upstream:
   // DeepSeek's `user_id` (default), OpenAI's `user`, or "" (none = not sent).
   std::string user_field = "user_id";

@@ -43,6 +43,7 @@ struct ServerConfig {
   int threads = 0;          // 0 = one per core
   ServerLimits limits;
   std::optional<TlsConfig> tls;  // when set, `listen` speaks TLS
+  std::optional<TlsConfig> admin_tls;  // when set, `admin_listen` speaks TLS (`main`: the same as tls)
   AccessLogConfig access_log;
   Position pos;
 };

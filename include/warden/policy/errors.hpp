@@ -25,6 +25,9 @@ inline Error team_not_configured(const std::string& team) {
 inline Error policy_unavailable(std::string code, std::string message) {
   return Error{503, std::move(code), std::move(message), "server_error", ""};
 }
+inline Error tokenizer_unavailable(const std::string& why) {
+  return policy_unavailable("tokenizer_unavailable", "Prompt tokens cannot be counted: " + why + ".");
+}
 inline Error rate_limit_exceeded(std::string message) {
   return Error{429, "rate_limit_exceeded", std::move(message), "rate_limit_error", ""};
 }

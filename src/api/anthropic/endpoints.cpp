@@ -6,6 +6,7 @@
 #include "warden/api/json_writer.hpp"
 #include "warden/config/config.hpp"
 #include "warden/policy/auth/auth_filter.hpp"
+#include "warden/policy/errors.hpp"
 #include "warden/policy/limits/token_counter.hpp"
 #include "warden/router/route.hpp"
 
@@ -65,9 +66,18 @@ asio::awaitable<void> count_tokens(server::Exchange& ex, std::shared_ptr<const c
   }
   json::Writer w;
   // The count the token limits and budgets use: exact (the model's own tokenizer) when
-  // the alias serves a local model, the estimator otherwise.
-  const auto& counter = config ? policy::counter_for(*config, ctx.alias) : estimator();
-  w.begin_object().field_int("input_tokens", policy::measure_prompt(ctx.request, counter).tokens).end_object();
+  // the alias's provider names one (providers.<name>.tokenizer, or a local model's), the
+  // estimator otherwise.
+  const policy::TokenCounter* counter = &estimator();
+  if (config) {
+    auto counting = policy::prompt_counter_for(*config, ctx.alias);
+    if (counting.unavailable) {
+      co_await fail(policy::errors::tokenizer_unavailable(counting.source));
+      co_return;
+    }
+    counter = counting.counter;
+  }
+  w.begin_object().field_int("input_tokens", policy::measure_prompt(ctx.request, *counter).tokens).end_object();
   co_await ex.respond(200, "application/json", w.take());
 }
 

@@ -65,6 +65,13 @@ void parse_providers(MapReader& root, Config& cfg) {
       if (!std::filesystem::is_regular_file(p.ca_file, ec))
         m.ctx().error(m.get("ca_file")->value_pos, m.field("ca_file") + ": file not found: " + p.ca_file);
     }
+    if (m.str("tokenizer", p.tokenizer) && !p.tokenizer.empty()) {
+      // A Hugging Face tokenizer.json: exact prompt counts for this provider's models
+      // (empty, e.g. an unset ${VAR:-}: none).
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(p.tokenizer, ec))
+        m.ctx().error(m.get("tokenizer")->value_pos, m.field("tokenizer") + ": file not found: " + p.tokenizer);
+    }
     {
       auto t = m.map("timeouts");
       t.integer("connect_ms", p.timeouts.connect_ms, 1, 3'600'000);

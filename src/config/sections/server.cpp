@@ -53,16 +53,31 @@ void parse_server(MapReader& root, Config& cfg) {
     l.integer("drain_timeout_ms", lim.drain_timeout_ms, 0, 3'600'000);
   }
 
-  if (m.has("tls")) {
-    auto t = m.map("tls");
+  auto read_tls = [&](std::string_view key) {
+    auto t = m.map(key);
     TlsConfig tls;
     bool has_cert = t.str("cert", tls.cert);
     bool has_key = t.str("key", tls.key);
-    if (!has_cert) t.ctx().error(t.pos(), t.field("cert") + ": required when tls is set");
-    if (!has_key) t.ctx().error(t.pos(), t.field("key") + ": required when tls is set");
+    if (!has_cert) t.ctx().error(t.pos(), t.field("cert") + ": required when " + std::string(key) + " is set");
+    if (!has_key) t.ctx().error(t.pos(), t.field("key") + ": required when " + std::string(key) + " is set");
     if (has_cert) require_file(t, "cert", tls.cert);
     if (has_key) require_file(t, "key", tls.key);
-    s.tls = std::move(tls);
+    return tls;
+  };
+  if (m.has("tls")) s.tls = read_tls("tls");
+  // The admin listener carries the admin token: `admin_tls: {cert, key}` serves it over
+  // TLS with its own certificate, `admin_tls: main` with server.tls's.
+  if (const auto* e = m.get("admin_tls")) {
+    if (e->value.IsScalar()) {
+      std::string v;
+      m.str("admin_tls", v);
+      if (v != "main") m.ctx().error(e->value_pos, m.field("admin_tls") + ": expected {cert, key} or 'main'");
+      else if (!s.tls) m.ctx().error(e->value_pos, m.field("admin_tls") + ": 'main' needs server.tls");
+      else s.admin_tls = s.tls;
+    } else {
+      s.admin_tls = read_tls("admin_tls");
+    }
+    if (!s.admin_listen) m.ctx().error(e->key_pos, m.field("admin_tls") + ": needs server.admin_listen");
   }
 
   if (m.has("access_log")) {

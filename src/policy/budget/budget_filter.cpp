@@ -34,9 +34,15 @@ asio::awaitable<FilterStatus> BudgetFilter::on_request(RequestContext& ctx) {
   if (!ctx.request.max_tokens)
     ctx.request.max_tokens = team->max_tokens > 0 ? team->max_tokens : kDefaultBudgetMaxTokens;
   int64_t max_out = *ctx.request.max_tokens;
-  auto prompt = measure_prompt(ctx.request, counter_for(*ctx.config, alias));
-  Spend ask{prompt.upper_bound_tokens + max_out,
-            worst_case_usd(*ctx.config, alias, prompt.upper_bound_tokens, max_out)};
+  auto counting = prompt_counter_for(*ctx.config, alias);
+  if (counting.unavailable) {
+    ctx.reply = errors::tokenizer_unavailable(counting.source);
+    co_return FilterStatus::Reply;
+  }
+  // Exact prompt tokens when the model's tokenizer is known; else the byte upper bound,
+  // so a budget never overspends on an estimate.
+  const int64_t prompt_tokens = counting.budget_tokens(measure_prompt(ctx.request, *counting.counter));
+  Spend ask{prompt_tokens + max_out, worst_case_usd(*ctx.config, alias, prompt_tokens, max_out)};
   BudgetLimits limits{b.tokens_per_day, b.usd_per_month, b.mode == config::BudgetMode::Hard};
   auto result = ledger_->reserve("team:" + team->name, limits, ask);
   if (auto* refusal = std::get_if<BudgetRefusal>(&result)) {
@@ -44,13 +50,15 @@ asio::awaitable<FilterStatus> BudgetFilter::on_request(RequestContext& ctx) {
     char msg[256];
     if (refusal->dimension == "usd_per_month")
       std::snprintf(msg, sizeof msg,
-                    "Team budget exceeded: usd_per_month %.4f, used or reserved %.4f, this request may cost up to %.4f.",
+                    "Team budget exceeded: usd_per_month %.4f, used or reserved %.4f, this request may cost up to %.4f",
                     refusal->limit, refusal->used, refusal->asked);
     else
       std::snprintf(msg, sizeof msg,
-                    "Team budget exceeded: tokens_per_day %.0f, used or reserved %.0f, this request may use up to %.0f.",
+                    "Team budget exceeded: tokens_per_day %.0f, used or reserved %.0f, this request may use up to %.0f",
                     refusal->limit, refusal->used, refusal->asked);
-    ctx.reply = errors::budget_exceeded(msg);
+    // Say how the prompt was counted, so "why was a small request refused" has an answer.
+    ctx.reply = errors::budget_exceeded(std::string(msg) + " (prompt " + std::to_string(prompt_tokens) + " tokens, " +
+                                        counting.source + " + max_tokens " + std::to_string(max_out) + ").");
     co_return FilterStatus::Reply;
   }
   reservation_ = std::get<Reservation>(std::move(result));

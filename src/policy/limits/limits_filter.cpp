@@ -11,7 +11,12 @@ asio::awaitable<FilterStatus> LimitsFilter::on_request(RequestContext& ctx) {
   if (!team) co_return FilterStatus::Continue;
   if (team->max_prompt_tokens > 0) {
     const std::string& alias = ctx.alias.empty() ? ctx.request.model : ctx.alias;
-    auto size = measure_prompt(ctx.request, counter_for(*ctx.config, alias));
+    auto counting = prompt_counter_for(*ctx.config, alias);
+    if (counting.unavailable) {
+      ctx.reply = errors::tokenizer_unavailable(counting.source);
+      co_return FilterStatus::Reply;
+    }
+    auto size = measure_prompt(ctx.request, *counting.counter);
     if (size.tokens > team->max_prompt_tokens) {
       ctx.decisions["limits.prompt_too_large"] = 1;
       ctx.reply = errors::prompt_too_large("The prompt is about " + std::to_string(size.tokens) +

@@ -65,33 +65,74 @@ PromptSize measure_prompt(const api::ChatRequest& req, const TokenCounter& count
   return out;
 }
 
-const TokenCounter& counter_for(const config::Config& cfg, const std::string& alias) {
-  static const EstimatingCounter estimator;
-  const auto* route = cfg.model(alias);
-  if (!route) return estimator;
-  std::string tokenizer_path;
-  for (const auto& target : route->targets) {
-    const auto* provider = cfg.provider(target.provider);
-    if (!provider || provider->type != config::ProviderType::Local || provider->model_dir.empty()) return estimator;
-    std::string p = (std::filesystem::path(provider->model_dir) / "tokenizer.json").string();
-    if (!tokenizer_path.empty() && p != tokenizer_path) return estimator;
-    tokenizer_path = p;
-  }
-  if (tokenizer_path.empty()) return estimator;
+namespace {
+
+const EstimatingCounter kEstimator;
+
+// The loaded tokenizer for `path`, null when it does not load. Cached by path, size and
+// mtime: a broken file is not re-read per request, a fixed one is picked up.
+const TokenCounter* load_counter(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  const auto mtime = ec ? fs::file_time_type{} : fs::last_write_time(path, ec);
+  std::string key = path + '\x1f' + std::to_string(ec ? 0 : size) + '\x1f' +
+                    std::to_string(mtime.time_since_epoch().count());
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<TokenCounter>> cache;
   std::lock_guard lock(mu);
-  auto it = cache.find(tokenizer_path);
+  auto it = cache.find(key);
   if (it == cache.end()) {
     std::unique_ptr<TokenCounter> counter;
     try {
-      counter = std::make_unique<ExactCounter>(engine::Tokenizer::load(tokenizer_path));
+      if (!ec) counter = std::make_unique<ExactCounter>(engine::Tokenizer::load(path));
     } catch (const std::exception&) {
-      counter = nullptr;  // remembered: don't retry a broken file per request
+      counter = nullptr;  // remembered for this version of the file
     }
-    it = cache.emplace(tokenizer_path, std::move(counter)).first;
+    it = cache.emplace(std::move(key), std::move(counter)).first;
   }
-  return it->second ? *it->second : static_cast<const TokenCounter&>(estimator);
+  return it->second.get();
+}
+
+}  // namespace
+
+PromptCounter prompt_counter_for(const config::Config& cfg, const std::string& alias) {
+  PromptCounter out;
+  out.counter = &kEstimator;
+  out.source = "upper bound of one token per byte: no tokenizer is known for this model";
+  const auto* route = cfg.model(alias);
+  if (!route || route->targets.empty()) return out;
+  std::string path, provider_name;
+  bool configured = false;
+  for (const auto& target : route->targets) {
+    const auto* provider = cfg.provider(target.provider);
+    if (!provider) return out;
+    std::string p;
+    if (!provider->tokenizer.empty()) p = provider->tokenizer;
+    else if (provider->type == config::ProviderType::Local && !provider->model_dir.empty())
+      p = (std::filesystem::path(provider->model_dir) / "tokenizer.json").string();
+    if (p.empty()) return out;
+    if (!path.empty() && p != path) {
+      out.source = "upper bound of one token per byte: the targets of '" + alias + "' use different tokenizers";
+      return out;
+    }
+    path = p;
+    provider_name = target.provider;
+    configured |= !provider->tokenizer.empty();
+  }
+  if (const auto* counter = load_counter(path)) {
+    out.counter = counter;
+    out.exact = true;
+    out.source = "counted exactly by the tokenizer of provider '" + provider_name + "'";
+  } else if (configured) {
+    out.unavailable = true;
+    out.source = "the tokenizer of provider '" + provider_name + "' does not load";
+  }
+  return out;
+}
+
+const TokenCounter& counter_for(const config::Config& cfg, const std::string& alias) {
+  return *prompt_counter_for(cfg, alias).counter;
 }
 
 }  // namespace warden::policy

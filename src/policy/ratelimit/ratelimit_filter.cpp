@@ -61,8 +61,12 @@ asio::awaitable<FilterStatus> RateLimitFilter::on_request(RequestContext& ctx) {
   if (!team || (!any(team->rate_limits) && !any(team->key_rate_limits))) co_return FilterStatus::Continue;
   auto& limiter = Runtime::for_config(*ctx.config).limiter();
   const std::string& alias = ctx.alias.empty() ? ctx.request.model : ctx.alias;
-  estimated_ = measure_prompt(ctx.request, counter_for(*ctx.config, alias)).tokens +
-               ctx.request.max_tokens.value_or(0);
+  auto counting = prompt_counter_for(*ctx.config, alias);
+  if (counting.unavailable) {
+    ctx.reply = errors::tokenizer_unavailable(counting.source);
+    co_return FilterStatus::Reply;
+  }
+  estimated_ = measure_prompt(ctx.request, *counting.counter).tokens + ctx.request.max_tokens.value_or(0);
 
   std::vector<std::pair<std::string, config::RateLimits>> scopes;
   if (any(team->rate_limits)) scopes.emplace_back("team:" + team->name, team->rate_limits);

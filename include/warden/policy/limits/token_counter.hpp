@@ -1,7 +1,7 @@
 #pragma once
 // Token counts for limits, rate limits and budgets before the upstream reports usage.
-// `TokenCounter` is the seam: an estimator now; the engine's exact tokenizer when the
-// target's tokenizer.json is known (local targets), see counter_for().
+// `TokenCounter` is the seam: an estimator, or the engine's exact tokenizer when the
+// target's tokenizer.json is known, see prompt_counter_for().
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,8 +43,24 @@ inline constexpr int64_t kMessageOverheadTokens = 8;
 
 PromptSize measure_prompt(const api::ChatRequest& req, const TokenCounter& counter);
 
-// The counter for a request to `alias`: the engine tokenizer when every target of the
-// alias is a local model whose tokenizer.json loads, else the estimator. Cached by path.
+// How prompts to `alias` are counted. Exact when every target of the alias has the same
+// known tokenizer: the provider's `tokenizer:` file, else a local provider's
+// model_dir/tokenizer.json. Otherwise the estimator counts (for limits that tolerate an
+// estimate) and budgets reserve the one-token-per-byte upper bound.
+struct PromptCounter {
+  const TokenCounter* counter = nullptr;  // never null
+  bool exact = false;
+  // For refusal messages: "counted by the tokenizer of provider 'x'" or why not.
+  std::string source;
+  // A configured `providers.<name>.tokenizer` that no longer loads: the caller refuses
+  // (503 tokenizer_unavailable) rather than count with something the operator did not ask for.
+  bool unavailable = false;
+  // Prompt tokens a budget reserves: the exact count when exact, else the upper bound.
+  int64_t budget_tokens(const PromptSize& p) const { return exact ? p.tokens : p.upper_bound_tokens; }
+};
+PromptCounter prompt_counter_for(const config::Config& cfg, const std::string& alias);
+
+// prompt_counter_for(...).counter (the estimator when a configured tokenizer is unavailable).
 const TokenCounter& counter_for(const config::Config& cfg, const std::string& alias);
 
 }  // namespace warden::policy
