@@ -3,9 +3,19 @@
 // kernels/paged_*_attention.cu. Addressing follows the layout in kernel_types.cuh.
 #include <cstdint>
 
+#include "kernels/common.cuh"
+#include "kernels/common.cuh"
 #include "kernels/kernel_types.cuh"
 
 namespace warden::kernels::attn {
+
+// What both attention kernels run on (others return without a launch): head widths are
+// multiples of 8 (16-byte rows) up to 256, and the query heads split evenly over KV heads.
+inline bool launchable(const PagedKvLayout& layout, int32_t num_heads) {
+  return num_heads > 0 && layout.num_kv_heads > 0 && layout.k_dim > 0 && layout.k_dim % 8 == 0 &&
+         layout.k_dim <= 256 && layout.v_dim > 0 && layout.v_dim % 8 == 0 && layout.v_dim <= 256 &&
+         num_heads % layout.num_kv_heads == 0;
+}
 
 // Scores are kept in the log2 domain (x · scale · log2 e) so softmax uses exp2f.
 constexpr float kLog2e = 1.4426950408889634f;
@@ -44,15 +54,7 @@ __device__ __forceinline__ void bf16x8_to_float(const uint4& v, float (&f)[8]) {
   }
 }
 
-__device__ __forceinline__ float warp_max(float v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;
-}
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
+using kernels::warp_max;  // kernels/common.cuh
+using kernels::warp_sum;
 
 }  // namespace warden::kernels::attn

@@ -2,6 +2,7 @@
 // slot (layout in kernel_types.cuh), 16 bytes at a time when rows and strides allow.
 #include <cstdint>
 
+#include "kernels/common.cuh"
 #include "kernels/kv_cache_write.cuh"
 
 namespace warden::kernels {
@@ -50,7 +51,6 @@ __global__ void kv_cache_write_kernel(const bf16* __restrict__ k, int64_t k_stri
                          v_cache);
 }
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 template <bool kVecK>
 void launch(bool vec_v, const bf16* k, int64_t k_stride, const bf16* v, int64_t v_stride, const int32_t* slots,

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 
+#include "kernels/common.cuh"
 #include "kernels/moe_grouped_gemm.cuh"
 
 namespace warden::kernels {
@@ -218,7 +219,6 @@ __global__ void __launch_bounds__(kThreads) grouped_gemm_kernel(const bf16* __re
   }
 }
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 template <bool kVecIn, bool kVecOut>
 void launch(dim3 grid, cudaStream_t stream, const bf16* x, int32_t n_rows, int32_t k, const bf16* weights, int32_t n,

@@ -20,6 +20,7 @@
 // moe_gather_rows writes zero rows and moe_combine skips them.
 #include <cstdint>
 
+#include "kernels/common.cuh"
 #include "kernels/moe_permute.cuh"
 
 namespace warden::kernels {
@@ -216,7 +217,6 @@ int64_t segments_of(int64_t n_assign) { return (n_assign + kSegment - 1) / kSegm
 // ---- gather / combine -----------------------------------------------------------------
 constexpr int32_t kRowWarps = 4;  // rows (gather) or tokens (combine) per 128-thread block
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 template <bool kVec>
 __global__ void gather_rows_kernel(const bf16* __restrict__ x, int32_t hidden, const int32_t* __restrict__ perm,

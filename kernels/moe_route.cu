@@ -16,6 +16,7 @@
 // the same winner and the result does not depend on scheduling.
 #include <cmath>
 
+#include "kernels/common.cuh"
 #include "kernels/moe_route.cuh"
 
 namespace warden::kernels {
@@ -33,13 +34,9 @@ __device__ __forceinline__ bool ranks_above(float v, int32_t id, float bv, int32
   return v > bv || (v == bv && id < bid);
 }
 
-__device__ __forceinline__ float warp_max(float v) {
-  for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(kFull, v, off));
-  return v;
-}
-
-// Tree sum to lane 0, then broadcast: every lane divides by the same bits.
-__device__ __forceinline__ float warp_sum(float v) {
+// Tree sum to lane 0, then broadcast: every lane divides by the same bits (common.cuh's
+// butterfly warp_sum may differ between lanes in the last bit).
+__device__ __forceinline__ float warp_sum_broadcast(float v) {
   for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(kFull, v, off);
   return __shfl_sync(kFull, v, 0);
 }
@@ -84,7 +81,7 @@ __global__ void moe_route_kernel(const float* __restrict__ router_logits, const 
       scores[e] = ex;
       sum += ex;
     }
-    sum = warp_sum(sum);
+    sum = warp_sum_broadcast(sum);
     for (int32_t e = lane; e < E; e += 32) scores[e] = scores[e] / sum;
   }
   const bool biased = r.method == MoeTopkMethod::NoauxTc && correction_bias != nullptr;

@@ -29,7 +29,32 @@ struct AttentionHeads {
   float scale = 0.0f;  // softmax scale: 1/sqrt(k_dim), or DeepSeek's yarn-adjusted one
 };
 
-// Rows of q / out: q row r holds num_heads × k_dim, out row r num_heads × v_dim.
+// Decode is planned once per step and run per layer: every layer of a step shares the
+// batch's shape (n_seqs, max_context), the KV layout and the heads, so how the work is cut
+// (heads per CTA, split-K partition) is decided once. The plan holds host values only.
+struct DecodeAttentionPlan {
+  int32_t group = 0;          // query heads per KV head
+  int32_t head_chunks = 0;    // CTAs a KV head's group is cut into
+  int32_t heads_per_cta = 0;
+  int32_t partition = 0;      // tokens per split
+  int32_t splits = 1;         // splits of the longest sequence
+  size_t workspace_bytes = 0; // split-K partials (0 with one split)
+};
+DecodeAttentionPlan plan_paged_decode_attention(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
+                                                const AttentionHeads& heads);
+// The most workspace any plan of up to max_seqs sequences no longer than max_context can
+// ask for (computed from the kernel's own constants), so a backend can allocate it once,
+// outside its KV budget, instead of growing it mid-serving.
+size_t paged_decode_attention_max_workspace_bytes(int32_t max_seqs, int64_t max_context, const PagedKvLayout& layout,
+                                                  const AttentionHeads& heads);
+// Rows of q / out: q row r holds num_heads × k_dim, out row r num_heads × v_dim. A
+// workspace smaller than plan.workspace_bytes (or off 16-byte alignment) means fewer
+// splits: slower, still exact.
+void paged_decode_attention(const DecodeAttentionPlan& plan, const bf16* q, int64_t q_stride,
+                            const PagedAttentionBatch& batch, const PagedKvLayout& layout, const AttentionHeads& heads,
+                            const bf16* k_cache, const bf16* v_cache, bf16* out, int64_t out_stride, void* workspace,
+                            size_t workspace_bytes, cudaStream_t stream);
+// Plan and run in one call (tests, one-off use).
 size_t paged_decode_attention_workspace_bytes(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
                                               const AttentionHeads& heads);
 void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentionBatch& batch,

@@ -385,13 +385,17 @@ __global__ void __launch_bounds__(kMergeThreads) paged_decode_merge_kernel(const
   }
 }
 
-// How a batch is cut up; workspace_bytes and the launch use the same plan.
-struct DecodePlan {
-  int32_t group = 0, head_chunks = 0, heads_per_cta = 0, partition = kMaxPartition, splits = 1;
-};
+size_t workspace_per_split(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
+                           const AttentionHeads& heads) {
+  return size_t(batch.n_seqs) * size_t(heads.num_heads) * (size_t(layout.v_dim) + 2) * sizeof(float);
+}
 
-DecodePlan plan_for(const PagedAttentionBatch& batch, const PagedKvLayout& layout, const AttentionHeads& heads) {
-  DecodePlan pl;
+}  // namespace
+
+DecodeAttentionPlan plan_paged_decode_attention(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
+                                                const AttentionHeads& heads) {
+  DecodeAttentionPlan pl;
+  if (batch.n_seqs <= 0 || !attn::launchable(layout, heads.num_heads)) return pl;
   pl.group = heads.num_heads / layout.num_kv_heads;
   // Heads per CTA: at most kMaxHeadsPerCta and kMaxVecsPerThread·kThreads output vectors
   // (always 16 for v_dim <= 256); a larger group is cut into even chunks.
@@ -407,33 +411,40 @@ DecodePlan plan_for(const PagedAttentionBatch& batch, const PagedKvLayout& layou
   part = (part + kTile - 1) / kTile * kTile;
   pl.partition = int32_t(std::min<int64_t>(kMaxPartition, std::max<int64_t>(kMinPartition, part)));
   pl.splits = std::max<int32_t>(1, int32_t((max_ctx + pl.partition - 1) / pl.partition));
+  pl.workspace_bytes = pl.splits > 1 ? size_t(pl.splits) * workspace_per_split(batch, layout, heads) : 0;
   return pl;
 }
 
-size_t workspace_per_split(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
-                           const AttentionHeads& heads) {
-  return size_t(batch.n_seqs) * size_t(heads.num_heads) * (size_t(layout.v_dim) + 2) * sizeof(float);
+size_t paged_decode_attention_max_workspace_bytes(int32_t max_seqs, int64_t max_context, const PagedKvLayout& layout,
+                                                  const AttentionHeads& heads) {
+  // For n sequences the plan's partition is either kMaxPartition (splits = ceil(ctx /
+  // 512)) or at least max(kMinPartition, ctx × units / kTargetCtas) with units >=
+  // kv_heads × n, and then splits <= min(ceil(ctx / kMinPartition), ceil(kTargetCtas /
+  // units)). Every term grows with ctx, so the bound at max_context covers shorter
+  // contexts (the plan's own count does not: it can drop as ctx passes a partition step).
+  if (max_seqs <= 0 || max_context <= 0 || !attn::launchable(layout, heads.num_heads)) return 0;
+  const auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  const size_t per_seq_split = size_t(heads.num_heads) * (size_t(layout.v_dim) + 2) * sizeof(float);
+  size_t bound = 0;
+  for (int64_t n = 1; n <= max_seqs; ++n) {
+    const int64_t units = int64_t(layout.num_kv_heads) * n;
+    const int64_t splits = std::max(ceil_div(max_context, kMaxPartition),
+                                    std::min(ceil_div(max_context, kMinPartition), ceil_div(kTargetCtas, units)));
+    if (splits > 1) bound = std::max(bound, size_t(splits) * size_t(n) * per_seq_split);
+  }
+  return bound;
 }
-
-}  // namespace
 
 size_t paged_decode_attention_workspace_bytes(const PagedAttentionBatch& batch, const PagedKvLayout& layout,
                                               const AttentionHeads& heads) {
-  if (batch.n_seqs <= 0) return 0;
-  if (heads.num_heads <= 0 || layout.num_kv_heads <= 0 || layout.v_dim < 8) return 0;
-  const DecodePlan pl = plan_for(batch, layout, heads);
-  return pl.splits > 1 ? size_t(pl.splits) * workspace_per_split(batch, layout, heads) : 0;
+  return plan_paged_decode_attention(batch, layout, heads).workspace_bytes;
 }
 
-void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentionBatch& batch,
-                            const PagedKvLayout& layout, const AttentionHeads& heads, const bf16* k_cache,
-                            const bf16* v_cache, bf16* out, int64_t out_stride, void* workspace,
+void paged_decode_attention(const DecodeAttentionPlan& plan, const bf16* q, int64_t q_stride,
+                            const PagedAttentionBatch& batch, const PagedKvLayout& layout, const AttentionHeads& heads,
+                            const bf16* k_cache, const bf16* v_cache, bf16* out, int64_t out_stride, void* workspace,
                             size_t workspace_bytes, cudaStream_t stream) {
-  if (batch.n_seqs <= 0 || heads.num_heads <= 0 || layout.num_kv_heads <= 0) return;
-  // Head widths are multiples of 8 (16-byte rows) up to 256; the group divides evenly.
-  if (layout.k_dim <= 0 || layout.k_dim % 8 || layout.k_dim > 256 || layout.v_dim <= 0 || layout.v_dim % 8 ||
-      layout.v_dim > 256 || heads.num_heads % layout.num_kv_heads)
-    return;
+  if (batch.n_seqs <= 0 || !attn::launchable(layout, heads.num_heads) || plan.group <= 0) return;
 
   DecodeParams p{};
   p.q = q;
@@ -442,11 +453,10 @@ void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentio
   p.max_blocks_per_seq = batch.max_blocks_per_seq;
   p.context_lens = batch.context_lens;
   p.num_heads = heads.num_heads;
-  const DecodePlan pl = plan_for(batch, layout, heads);
-  p.group = pl.group;
-  p.head_chunks = pl.head_chunks;
-  p.heads_per_cta = pl.heads_per_cta;
-  p.partition = pl.partition;
+  p.group = plan.group;
+  p.head_chunks = plan.head_chunks;
+  p.heads_per_cta = plan.heads_per_cta;
+  p.partition = plan.partition;
   p.num_kv_heads = layout.num_kv_heads;
   p.k_dim = layout.k_dim;
   p.v_dim = layout.v_dim;
@@ -457,9 +467,9 @@ void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentio
   p.out = out;
   p.out_stride = out_stride;
 
-  // Splits: what max_context asks for, fewer if the workspace is short (the last split
+  // Splits: what the plan asks for, fewer if the workspace is short (the last split
   // then takes the rest, slower but still exact); one split needs no workspace.
-  int32_t splits = pl.splits;
+  int32_t splits = plan.splits;
   if (splits > 1) {
     const size_t per_split = workspace_per_split(batch, layout, heads);
     // The partials are stored as float4: a workspace off 16-byte alignment counts as none.
@@ -488,6 +498,14 @@ void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentio
     const size_t merge_smem = size_t((splits + 3) / 4 * 4) * sizeof(float);
     paged_decode_merge_kernel<<<merge_grid, kMergeThreads, merge_smem, stream>>>(p);
   }
+}
+
+void paged_decode_attention(const bf16* q, int64_t q_stride, const PagedAttentionBatch& batch,
+                            const PagedKvLayout& layout, const AttentionHeads& heads, const bf16* k_cache,
+                            const bf16* v_cache, bf16* out, int64_t out_stride, void* workspace,
+                            size_t workspace_bytes, cudaStream_t stream) {
+  paged_decode_attention(plan_paged_decode_attention(batch, layout, heads), q, q_stride, batch, layout, heads, k_cache,
+                         v_cache, out, out_stride, workspace, workspace_bytes, stream);
 }
 
 }  // namespace warden::kernels

@@ -330,10 +330,7 @@ void paged_prefill_attention(const bf16* q, int64_t q_stride, const int32_t* q_s
                              const PagedAttentionBatch& batch, const PagedKvLayout& layout,
                              const AttentionHeads& heads, const bf16* k_cache, const bf16* v_cache, bf16* out,
                              int64_t out_stride, cudaStream_t stream) {
-  if (batch.n_seqs <= 0 || max_q_len <= 0 || heads.num_heads <= 0 || layout.num_kv_heads <= 0) return;
-  if (layout.k_dim <= 0 || layout.k_dim % 8 || layout.k_dim > 256 || layout.v_dim <= 0 || layout.v_dim % 8 ||
-      layout.v_dim > 256 || heads.num_heads % layout.num_kv_heads)
-    return;
+  if (batch.n_seqs <= 0 || max_q_len <= 0 || !attn::launchable(layout, heads.num_heads)) return;
   PrefillParams p{};
   p.q = q;
   p.q_stride = q_stride;

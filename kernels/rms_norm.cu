@@ -4,6 +4,7 @@
 // y = bf16(x · rsqrt(mean(x²) + eps)), out = bf16(float(weight) · float(y)).
 #include <cstdint>
 
+#include "kernels/common.cuh"
 #include "kernels/rms_norm.cuh"
 
 namespace warden::kernels {
@@ -15,7 +16,7 @@ constexpr int kMaxThreads = 512;
 // tree, then the warp partials added in warp order.
 __device__ float block_sum(float v) {
   __shared__ float partial[kMaxThreads / 32];
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  v = warp_sum(v);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   if (lane == 0) partial[warp] = v;
   __syncthreads();
@@ -31,11 +32,6 @@ __device__ __forceinline__ bf16 norm_one(float x, float inv, bf16 w) {
   const float y = __bfloat162float(__float2bfloat16(x * inv));
   return __float2bfloat16(__bfloat162float(w) * y);
 }
-
-union Pack8 {
-  uint4 u;
-  bf16 h[8];
-};
 
 // kVec: rows are read and written 8 bf16 (16 bytes) at a time; the launcher checks
 // dim % 8 == 0, the strides and the pointers' 16-byte alignment.
@@ -125,7 +121,6 @@ __global__ void add_rms_norm_kernel(const bf16* __restrict__ delta, bf16* __rest
   }
 }
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 // Enough warps for one pass over the row's units (8-element vectors or elements).
 int threads_for(int32_t units) {

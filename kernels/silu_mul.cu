@@ -3,6 +3,7 @@
 // width and pointers allow.
 #include <cstdint>
 
+#include "kernels/common.cuh"
 #include "kernels/silu_mul.cuh"
 
 namespace warden::kernels {
@@ -12,11 +13,6 @@ constexpr int kThreads = 256;
 constexpr int64_t kMaxBlocks = 4096;
 
 __device__ __forceinline__ float silu(float g) { return g / (1.0f + expf(-g)); }
-
-union Pack8 {
-  uint4 u;
-  bf16 h[8];
-};
 
 __global__ void silu_mul_vec_kernel(const bf16* __restrict__ gate_up, int32_t rows, int32_t width,
                                     bf16* __restrict__ out) {
@@ -51,7 +47,6 @@ int blocks_for(int64_t n) {
   return int(b < kMaxBlocks ? b : kMaxBlocks);
 }
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 }  // namespace
 

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "cuda_check.hpp"
-#include "decode_workspace_bound.hpp"
 #include "kernels/convert.cuh"
 #include "kernels/embedding.cuh"
 #include "kernels/kv_cache_write.cuh"
@@ -28,7 +27,7 @@ namespace {
 constexpr float kLoraNormEps = 1e-6f;
 // Device memory kept out of the KV budget for what is allocated after it and not
 // counted separately: the rope table, cuBLAS's own allocations, the CUDA context's
-// growth. (The decode split-K scratch is counted: decode_workspace_bound.)
+// growth. (The decode split-K scratch is counted: paged_decode_attention_max_workspace_bytes.)
 constexpr size_t kBudgetHeadroom = size_t(256) << 20;
 
 kernels::MoeRouting routing_of(const ModelConfig& c) {
@@ -154,8 +153,13 @@ void CudaBackend::allocate_kv(int32_t num_blocks, int32_t block_tokens) {
     rope_.build(config_, positions);
     // The decode scratch for the longest steps prepare() announced, now that the longest
     // context is known (kv_memory_budget kept at least this much out of the pool).
-    decode_workspace_.ensure(decode_workspace_bound(max_seqs_, positions, layout, heads()));
+    decode_workspace_.ensure(kernels::paged_decode_attention_max_workspace_bytes(max_seqs_, positions, layout, heads()));
   });
+}
+
+kernels::PagedAttentionBatch CudaBackend::decode_batch() const {
+  return kernels::PagedAttentionBatch{meta_.n_decode, meta_.decode_tables, meta_.decode_max_blocks,
+                                      meta_.decode_context, meta_.decode_max_context};
 }
 
 kernels::AttentionHeads CudaBackend::heads() const { return kernels::AttentionHeads{config_.num_heads, attn_scale_}; }
@@ -188,7 +192,7 @@ size_t CudaBackend::kv_memory_budget(double fraction) const {
   const double used = double(total_bytes - free_bytes);
   // The decode scratch allocate_kv() will take, at its largest (any context the model allows).
   const kernels::PagedKvLayout layout{config_.num_kv_heads, config_.k_head_dim(), config_.v_head_dim(), 16};
-  const size_t decode = decode_workspace_bound(max_seqs_, max_context(), layout, heads());
+  const size_t decode = kernels::paged_decode_attention_max_workspace_bytes(max_seqs_, max_context(), layout, heads());
   const double decode_more = double(decode > decode_workspace_.bytes() ? decode - decode_workspace_.bytes() : 0);
   const double budget = allowed - used - decode_more - double(kBudgetHeadroom);
   if (budget < double(kv_bytes_per_block(16)))
@@ -211,11 +215,12 @@ void CudaBackend::run_model(const ForwardBatch& batch, const std::vector<DeviceS
   if (meta_.n_logits > 0) ensure_logits(meta_.n_logits);
   if (c.moe.num_experts > 0)
     moe_workspace_.ensure(kernels::moe_align_workspace_bytes(rows, c.moe.top_k, c.moe.num_experts));
+  meta_.decode_plan = {};
   if (meta_.n_decode > 0) {
-    const kernels::PagedAttentionBatch b{meta_.n_decode, meta_.decode_tables, meta_.decode_max_blocks,
-                                         meta_.decode_context, meta_.decode_max_context};
-    // Sized in allocate_kv for prepare()'s max_seqs; grows here only past that.
-    decode_workspace_.ensure(kernels::paged_decode_attention_workspace_bytes(b, kv_.layout(), heads()));
+    // Planned once for every layer of the step; the workspace was sized in allocate_kv
+    // for prepare()'s max_seqs and grows here only past that.
+    meta_.decode_plan = kernels::plan_paged_decode_attention(decode_batch(), kv_.layout(), heads());
+    decode_workspace_.ensure(meta_.decode_plan.workspace_bytes);
   }
 
   const int32_t hidden = c.hidden_size;
@@ -256,12 +261,10 @@ void CudaBackend::attend(int32_t layer, const bf16* q, int64_t q_stride, bf16* o
   const kernels::AttentionHeads heads = this->heads();
   bf16* k_cache = kv_.keys(layer);
   bf16* v_cache = kv_.values(layer);
-  if (meta_.n_decode > 0) {
-    const kernels::PagedAttentionBatch b{meta_.n_decode, meta_.decode_tables, meta_.decode_max_blocks,
-                                         meta_.decode_context, meta_.decode_max_context};
-    kernels::paged_decode_attention(q, q_stride, b, kv_.layout(), heads, k_cache, v_cache, out, out_stride,
-                                    decode_workspace_.get(), decode_workspace_.bytes(), stream_);
-  }
+  if (meta_.n_decode > 0)
+    kernels::paged_decode_attention(meta_.decode_plan, q, q_stride, decode_batch(), kv_.layout(), heads, k_cache,
+                                    v_cache, out, out_stride, decode_workspace_.get(), decode_workspace_.bytes(),
+                                    stream_);
   if (meta_.n_prefill > 0) {
     const kernels::PagedAttentionBatch b{meta_.n_prefill, meta_.prefill_tables, meta_.prefill_max_blocks,
                                          meta_.prefill_context, meta_.prefill_max_context};

@@ -64,6 +64,7 @@ class CudaBackend final : public Backend {
   void moe(const DeviceMoe& w, const bf16* x, int32_t rows, bf16* out);
   void ensure_logits(int32_t rows);
   kernels::AttentionHeads heads() const;
+  kernels::PagedAttentionBatch decode_batch() const;  // this step's decode rows (meta_)
 
   int device_;
   ModelConfig config_;

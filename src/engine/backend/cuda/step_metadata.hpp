@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "device_buffer.hpp"
+#include "kernels/paged_attention.cuh"
 #include "kernels/sampling.cuh"
 #include "warden/engine/backend.hpp"
 
@@ -40,6 +41,9 @@ class StepMetadata {
   // Host-side facts of the plan.
   int32_t rows = 0;
   int32_t n_decode = 0, decode_max_blocks = 0, decode_max_context = 0;
+  // How decode attention cuts this step's work, planned once for all layers (the
+  // backend sets it after build(): it needs the KV layout and the heads).
+  kernels::DecodeAttentionPlan decode_plan;
   int32_t n_prefill = 0, prefill_max_blocks = 0, prefill_max_context = 0, max_q_len = 0;
   int32_t prefill_row0 = 0;  // == n_decode
   int32_t n_logits = 0;
