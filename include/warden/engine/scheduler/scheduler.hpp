@@ -65,7 +65,6 @@ class Scheduler {
 
  private:
   void preempt(Sequence* seq);
-  bool admit_prefix(Sequence* seq);
 
   SchedulerConfig config_;
   kv::BlockManager& blocks_;
