@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "logprob_entries.hpp"
+#include "unsupported_parameters.hpp"
 #include "warden/common/result.hpp"
 #include "warden/config/providers.hpp"
 #include "warden/engine/chat_template/r1_chat_template.hpp"
@@ -101,6 +102,10 @@ class LocalProvider final : public Provider {
     auto prepared = prepare(req);
     if (!prepared) {
       out.error = prepared.error();
+      // The engine's own status, as an upstream's: a request the engine refuses (4xx) is
+      // the caller's fault — not retried, not moved to another target, not a breaker
+      // failure (status 0 would read as "unreachable" and count as all three).
+      out.upstream_status = out.error.http_status;
       co_return out;
     }
     const int64_t prompt_tokens = static_cast<int64_t>(prepared->prompt_tokens.size());
@@ -137,6 +142,7 @@ class LocalProvider final : public Provider {
           const bool too_long = ev.error_code == engine::EngineError::PromptTooLong;
           out.error = too_long ? make_error(400, "context_length_exceeded", ev.error, "invalid_request_error")
                                : make_error(500, "engine_error", ev.error, "server_error");
+          out.upstream_status = out.error.http_status;
           out.usage.present = true;
           out.usage.prompt_tokens = prompt_tokens;
           co_return out;
@@ -176,6 +182,12 @@ class LocalProvider final : public Provider {
 
  private:
   Result<engine::GenerationRequest> prepare(const api::ChatRequest& req) const {
+    if (auto u = local::unsupported_parameter(req)) {
+      Error e = make_error(400, "unsupported_parameter", "unsupported parameter '" + u->param + "': " + u->reason,
+                           "invalid_request_error");
+      e.param = u->param;
+      return e;
+    }
     const engine::Tokenizer* tok = engine_->tokenizer();
     if (!tok) return make_error(503, "engine_unavailable", "local engine has no tokenizer", "server_error");
     std::vector<engine::ChatMessage> messages;

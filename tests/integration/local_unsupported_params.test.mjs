@@ -1,0 +1,93 @@
+// The embedded engine refuses what it cannot honour instead of answering without it: a
+// caller asking for a JSON schema, three choices or a forced tool call must not get a
+// plain answer it believes was constrained. 400 unsupported_parameter names the
+// parameter (OpenAI and Anthropic shapes); harmless fields still pass.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { postChat } from '../support/http.mjs';
+import { CALLER_KEY, runWarden, startWarden, tempDir } from '../support/warden.mjs';
+
+let local;
+before(async () => {
+  const modelDir = path.join(tempDir('warden-unsupported-'), 'tiny');
+  const made = await runWarden(['model', 'make-tiny', '--arch', 'qwen2', '--out', modelDir, '--seed', '5'], { timeoutMs: 120000 });
+  assert.equal(made.code, 0, made.stderr);
+  local = await startWarden({
+    providers: { local: { type: 'local', model_dir: modelDir, device: 'cpu', max_num_seqs: 2, kv_cache: { num_blocks: 64 } } },
+    models: { tiny: { targets: [{ provider: 'local', model: 'tiny' }] } },
+    teams: { t1: {} },
+    keys: [{ id: 'k1', team: 't1', key: CALLER_KEY }],
+  }, { startTimeoutMs: 60000 });
+});
+after(async () => {
+  await local?.stop();
+});
+
+const base = { model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 };
+const tool = { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } };
+
+const refused = [
+  ['n', { n: 3 }],
+  ['response_format', { response_format: { type: 'json_object' } }],
+  ['response_format', { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } } }],
+  ['tool_choice', { tools: [tool], tool_choice: 'required' }],
+  ['tool_choice', { tools: [tool], tool_choice: { type: 'function', function: { name: 'get_time' } } }],
+  ['parallel_tool_calls', { tools: [tool], parallel_tool_calls: false }],
+  ['reasoning_effort', { reasoning_effort: 'low' }],
+  ['thinking', { thinking: { type: 'disabled' } }],
+  ['logit_bias', { logit_bias: { 15: -100 } }],
+  ['min_p', { min_p: 0.1 }],
+  ['repetition_penalty', { repetition_penalty: 1.2 }],
+];
+
+for (const [param, extra] of refused) {
+  test(`OpenAI: ${JSON.stringify(extra)} → 400 unsupported_parameter naming ${param}`, async () => {
+    const res = await postChat(local.url, { ...base, ...extra });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.json.error.code, 'unsupported_parameter');
+    assert.equal(res.json.error.param, param);
+    assert.match(res.json.error.message, new RegExp(param));
+  });
+}
+
+test('accepted: n 1, response_format text, tool_choice auto/none, thinking enabled, harmless metadata', async () => {
+  for (const extra of [{ n: 1 }, { response_format: { type: 'text' } }, { tools: [tool], tool_choice: 'auto' },
+    { tools: [tool], tool_choice: 'none' }, { thinking: { type: 'enabled', budget_tokens: 1024 } },
+    { metadata: { run: 'x' }, store: false, service_tier: 'auto' }]) {
+    const res = await postChat(local.url, { ...base, ...extra });
+    assert.equal(res.status, 200, `${JSON.stringify(extra)}: ${res.text}`);
+    assert.equal(res.json.choices.length, 1);
+  }
+});
+
+test('Anthropic: thinking disabled → 400 in the Anthropic error shape', async () => {
+  const res = await fetch(`${local.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'x-api-key': CALLER_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model: 'tiny', max_tokens: 2, messages: [{ role: 'user', content: 'hi' }], thinking: { type: 'disabled' } }),
+  });
+  assert.equal(res.status, 400);
+  const body = await res.json();
+  assert.equal(body.type, 'error');
+  assert.equal(body.error.type, 'invalid_request_error');
+  assert.match(body.error.message, /thinking/);
+});
+
+test('an over-long unknown field name is cut in the message', async () => {
+  const name = 'x'.repeat(5000);
+  const res = await postChat(local.url, { ...base, [name]: 1 });
+  assert.equal(res.status, 400);
+  assert.equal(res.json.error.code, 'unsupported_parameter');
+  assert.ok(res.json.error.message.length < 300, res.json.error.message.length);
+});
+
+test('refusals are the caller\'s fault: eight in a row neither open the breaker nor get retried elsewhere', async () => {
+  for (let i = 0; i < 8; i++) {
+    const res = await postChat(local.url, { ...base, n: 2 });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.json.error.code, 'unsupported_parameter');
+  }
+  const ok = await postChat(local.url, base);
+  assert.equal(ok.status, 200, ok.text);
+});
