@@ -1,5 +1,7 @@
 #include "warden/api/anthropic/messages_decode.hpp"
 
+#include <algorithm>
+
 #include <simdjson.h>
 
 #include <string>
@@ -97,9 +99,15 @@ Result<ChatRequest> decode_messages_request(std::string_view body, bool require_
   req.include_usage = true;  // Anthropic answers always carry usage
   bool has_max_tokens = false, has_messages = false;
 
+  std::vector<std::string_view> seen;
   for (auto field : root) {
     std::string key(field.key);
     dom::element v = field.value;
+    // A repeated key: parsers disagree on which copy wins, so a filter and the upstream
+    // could read different requests. Refused.
+    if (std::find(seen.begin(), seen.end(), field.key) != seen.end())
+      return bad(key + ": appears more than once in the request", key);
+    seen.push_back(field.key);
     if (key == "model") {
       if (!v.is_string()) return wrong_type("model", "a string");
       req.model = str(v);
@@ -135,6 +143,14 @@ Result<ChatRequest> decode_messages_request(std::string_view body, bool require_
         const std::string mfield = "messages." + std::to_string(i++);
         dom::object mo;
         if (me.get_object().get(mo)) return wrong_type(mfield, "an object");
+        {
+          std::vector<std::string_view> keys;
+          for (auto f : mo) {
+            if (std::find(keys.begin(), keys.end(), f.key) != keys.end())
+              return bad(mfield + "." + std::string(f.key) + ": appears more than once", mfield + "." + std::string(f.key));
+            keys.push_back(f.key);
+          }
+        }
         std::string role;
         if (!get_str(mo, "role", role)) return bad(mfield + ".role: Field required", mfield + ".role");
         if (role != "user" && role != "assistant")

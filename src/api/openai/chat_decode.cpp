@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <string>
+#include <vector>
 
 namespace warden::api::openai {
 
@@ -22,6 +23,18 @@ Error bad(std::string code, std::string param, std::string message) {
 
 Error wrong_type(const std::string& param, const char* expected) {
   return bad("invalid_type", param, "Invalid type for '" + param + "': expected " + expected + ".");
+}
+
+// A key seen twice in one object: JSON parsers disagree on which copy wins (first, last,
+// both), so a filter and an upstream could read different requests. Refused.
+bool repeated(std::vector<std::string>& seen, std::string_view key) {
+  for (const auto& k : seen)
+    if (k == key) return true;
+  seen.emplace_back(key);
+  return false;
+}
+Error duplicate_key(const std::string& param) {
+  return bad("duplicate_key", param, "The key '" + param + "' appears more than once in its object.");
 }
 
 Error malformed(const std::string& param) {
@@ -190,9 +203,11 @@ std::optional<Error> decode_message(od::value v, const std::string& param, Messa
   od::object obj;
   if (v.get_object().get(obj)) return wrong_type(param, "an object");
   bool has_role = false, has_content = false;
+  std::vector<std::string> seen;
   for (auto field : obj) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return malformed(param);
+    if (repeated(seen, key)) return duplicate_key(param + "." + std::string(key));
     od::value fv;
     if (field.value().get(fv)) return malformed(param);
     const std::string fparam = param + "." + std::string(key);
@@ -325,9 +340,11 @@ std::optional<Error> decode_tool(od::value v, const std::string& param, ToolDefi
 
 std::optional<Error> decode_top(od::object& root, ChatRequest& req) {
   bool has_model = false, has_messages = false;
+  std::vector<std::string> seen;
   for (auto field : root) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return malformed("body");
+    if (repeated(seen, key)) return duplicate_key(std::string(key));
     od::value v;
     if (field.value().get(v)) return malformed(std::string(key));
     const std::string param(key);

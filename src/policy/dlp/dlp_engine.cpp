@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "warden/config/config.hpp"
+#include "warden/policy/normalize.hpp"
 
 namespace warden::policy {
 
@@ -485,7 +486,23 @@ std::vector<DlpMatch> DlpEngine::scan(std::string_view text) const {
   return out;
 }
 
-bool DlpEngine::scan(std::string_view text, std::vector<DlpMatch>& out) const {
+bool DlpEngine::scan(std::string_view original, std::vector<DlpMatch>& out) const {
+  out.clear();
+  // Detectors run over the normalised view (NFKC, zero-width and bidi controls removed),
+  // so "jane\u200B@corp.example" or a card in full-width digits is still found; matches
+  // are mapped back to the original bytes, which is what redaction replaces.
+  const NormalizedText norm(original);
+  if (!scan_view(norm.view(), out)) return false;
+  if (!norm.identity())
+    for (auto& m : out) {
+      const size_t begin = norm.original_begin(m.start);
+      m.end = norm.original_end(m.end);
+      m.start = begin;
+    }
+  return true;
+}
+
+bool DlpEngine::scan_view(std::string_view text, std::vector<DlpMatch>& out) const {
   out.clear();
   if (text.empty()) return true;
   if (text.size() > std::numeric_limits<unsigned>::max()) return false;

@@ -1,5 +1,7 @@
 #include "warden/policy/dlp/dlp_filter.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
 
 #include "warden/config/config.hpp"
@@ -125,6 +127,57 @@ std::string DlpFilter::redact(RequestContext& ctx, std::string& text, bool json_
   return "";
 }
 
+std::string DlpFilter::scan_unmodelled(RequestContext& ctx, std::string_view raw_json) {
+  // Fields warden does not model pass upstream byte for byte, so nothing in them can be
+  // replaced by a placeholder: a value any redact/block detector finds there refuses the
+  // request (log-only detectors are counted).
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(raw_json.data(), raw_json.size(), true).get(root)) {
+    scan_failed_ = true;
+    return "(scan failed)";
+  }
+  std::string found;
+  std::vector<simdjson::dom::element> stack{root};
+  std::vector<std::string> strings;
+  while (!stack.empty()) {
+    auto e = stack.back();
+    stack.pop_back();
+    std::string_view str;
+    simdjson::dom::array arr;
+    simdjson::dom::object obj;
+    if (!e.get_string().get(str)) {
+      strings.emplace_back(str);
+    } else if (!e.get_array().get(arr)) {
+      for (auto x : arr) stack.push_back(x);
+    } else if (!e.get_object().get(obj)) {
+      for (auto f : obj) {
+        strings.emplace_back(f.key);
+        stack.push_back(f.value);
+      }
+    }
+  }
+  for (const auto& text : strings) {
+    std::vector<DlpMatch> matches;
+    if (!engine_->scan(text, matches)) {
+      scan_failed_ = true;
+      return "(scan failed)";
+    }
+    for (const auto& m : matches) {
+      const auto& det = engine_->detectors()[m.detector];
+      DlpAction action = actions_[m.detector];
+      if (action == DlpAction::Allow) continue;
+      if (action == DlpAction::Log) {
+        ctx.decisions["dlp." + det.name + ".log"] += 1;
+        continue;
+      }
+      ctx.decisions["dlp." + det.name + ".block"] += 1;
+      return det.name;
+    }
+  }
+  return "";
+}
+
 std::string DlpFilter::restore(std::string_view text, bool json_escape) const {
   if (placeholder_to_value_.empty() || text.find('<') == std::string_view::npos) return std::string(text);
   std::string out;
@@ -181,7 +234,14 @@ asio::awaitable<FilterStatus> DlpFilter::on_request(RequestContext& ctx) {
       if (auto d = redact(ctx, *m.reasoning_content); !d.empty()) co_return block(d);
     for (auto& tc : m.tool_calls)
       if (auto d = redact(ctx, tc.arguments, true); !d.empty()) co_return block(d);
+    // The participant name travels upstream too (OpenAI `name`).
+    if (!m.name.empty())
+      if (auto d = redact(ctx, m.name); !d.empty()) co_return block(d);
+    for (const auto& [field, raw] : m.extra)
+      if (auto d = scan_unmodelled(ctx, raw); !d.empty()) co_return block(d);
   }
+  for (const auto& [field, raw] : ctx.request.extra)
+    if (auto d = scan_unmodelled(ctx, raw); !d.empty()) co_return block(d);
   co_return FilterStatus::Continue;
 }
 

@@ -10,6 +10,7 @@
 
 #include "warden/config/config.hpp"
 #include "warden/policy/errors.hpp"
+#include "warden/policy/normalize.hpp"
 
 namespace warden::policy {
 
@@ -45,47 +46,80 @@ constexpr unsigned kRegexFlags = HS_FLAG_SINGLEMATCH;
 
 }  // namespace
 
-BlockList::BlockList(const std::vector<std::string>& terms, const std::vector<std::string>& regexes) {
-  std::vector<std::string> patterns;
-  std::vector<unsigned> flags;
-  for (const auto& t : terms) {
-    if (t.empty()) continue;
-    patterns.push_back(escape_literal(t));
-    flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
-  }
-  for (const auto& r : regexes) {
-    patterns.push_back(r);
-    flags.push_back(kRegexFlags);
-  }
-  count_ = patterns.size();
-  if (patterns.empty()) return;
+namespace {
+
+hs_database_t* compile(const std::vector<std::string>& patterns, unsigned flag) {
+  if (patterns.empty()) return nullptr;
   std::vector<const char*> ptrs;
-  std::vector<unsigned> ids;
+  std::vector<unsigned> ids, flags;
   for (size_t i = 0; i < patterns.size(); ++i) {
     ptrs.push_back(patterns[i].c_str());
     ids.push_back(static_cast<unsigned>(i));
+    flags.push_back(flag);
   }
+  hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
   if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK,
-                       nullptr, &db_, &err) != HS_SUCCESS) {
+                       nullptr, &db, &err) != HS_SUCCESS) {
     std::string msg = err && err->message ? err->message : "unknown error";
     hs_free_compile_error(err);
     throw std::runtime_error("guardrails: " + msg);
   }
+  return db;
 }
 
-BlockList::~BlockList() { hs_free_database(db_); }
+// First matching id in `db` over `text`, -1 for none, BlockList::kScanFailed on error.
+int scan(const hs_database_t* db, std::string_view text) {
+  if (!db || text.empty()) return -1;
+  if (text.size() > std::numeric_limits<unsigned>::max()) return BlockList::kScanFailed;
+  thread_local Scratch scratch;  // grown to fit every database this thread scans
+  if (hs_alloc_scratch(db, &scratch.s) != HS_SUCCESS) return BlockList::kScanFailed;
+  int best = -1;
+  hs_error_t rc = hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch.s, on_first, &best);
+  // HS_SCAN_TERMINATED is the callback stopping at the first match: success.
+  if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return BlockList::kScanFailed;
+  return best;
+}
+
+}  // namespace
+
+BlockList::BlockList(const std::vector<std::string>& terms, const std::vector<std::string>& regexes) {
+  // Terms are case-insensitive literals: compiled from, and matched against, the
+  // normalised case-folded view (NFKC, invisible controls removed), so "ＰＲＯＪＥＣＴ" or
+  // "pro\u200Bject" meet the term "project". Regexes keep their own case rules and
+  // see the normalised (unfolded) view and the text as written.
+  std::vector<std::string> term_patterns;
+  for (const auto& t : terms) {
+    NormalizedText folded(t, /*casefold=*/true);
+    if (!folded.view().empty()) term_patterns.push_back(escape_literal(std::string(folded.view())));
+  }
+  n_terms_ = term_patterns.size();
+  count_ = n_terms_ + regexes.size();
+  terms_db_ = compile(term_patterns, HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+  try {
+    regex_db_ = compile(regexes, kRegexFlags);
+  } catch (...) {
+    hs_free_database(terms_db_);
+    throw;
+  }
+}
+
+BlockList::~BlockList() {
+  hs_free_database(terms_db_);
+  hs_free_database(regex_db_);
+}
 
 int BlockList::first_match(std::string_view text) const {
-  if (!db_ || text.empty()) return -1;
-  if (text.size() > std::numeric_limits<unsigned>::max()) return kScanFailed;
-  thread_local Scratch scratch;
-  if (hs_alloc_scratch(db_, &scratch.s) != HS_SUCCESS) return kScanFailed;
-  int best = -1;
-  hs_error_t rc = hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch.s, on_first, &best);
-  // HS_SCAN_TERMINATED is the callback stopping at the first match: success.
-  if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return kScanFailed;
-  return best;
+  if (text.empty()) return -1;
+  if (terms_db_) {
+    NormalizedText folded(text, /*casefold=*/true);
+    if (int r = scan(terms_db_, folded.view()); r != -1) return r;
+  }
+  if (!regex_db_) return -1;
+  NormalizedText plain(text);
+  int r = scan(regex_db_, plain.view());
+  if (r == -1 && !plain.identity()) r = scan(regex_db_, text);
+  return r >= 0 ? static_cast<int>(n_terms_) + r : r;
 }
 
 BlockListFor block_list_for(const config::Config& cfg, const std::string& team_name) {
@@ -150,7 +184,13 @@ asio::awaitable<FilterStatus> GuardrailsFilter::on_request(RequestContext& ctx) 
       if (!hit && p.type == api::ContentPart::Type::Text && check(p.text)) hit = true;
     for (const auto& tc : m.tool_calls)
       if (!hit && check(tc.arguments)) hit = true;
+    if (!hit && !m.name.empty() && check(m.name)) hit = true;
+    if (!hit && m.reasoning_content && check(*m.reasoning_content)) hit = true;
+    for (const auto& [field, raw] : m.extra)
+      if (!hit && check(raw)) hit = true;
   }
+  for (const auto& [field, raw] : ctx.request.extra)
+    if (!hit && check(raw)) hit = true;
   if (scan_failed) co_return unavailable();
   co_return hit ? FilterStatus::Reply : FilterStatus::Continue;
 }

@@ -49,7 +49,8 @@ class DlpEngine {
   DlpEngine(const DlpEngine&) = delete;
   DlpEngine& operator=(const DlpEngine&) = delete;
 
-  // Validated, non-overlapping matches in text order. False when the scan itself failed
+  // Validated, non-overlapping matches in text order, found in the normalised view of
+  // `text` (policy/normalize.hpp) and given as byte ranges of `text` itself. False when the scan itself failed
   // (scratch allocation, Hyperscan error, text over 4 GiB): callers refuse (fail closed).
   bool scan(std::string_view text, std::vector<DlpMatch>& out) const;
   // The same, for tests and benchmarks: a failed scan reads as no matches.
@@ -58,6 +59,11 @@ class DlpEngine {
   size_t scan_raw(std::string_view text) const;
 
   const std::vector<Detector>& detectors() const { return detectors_; }
+
+ private:
+  bool scan_view(std::string_view text, std::vector<DlpMatch>& out) const;
+
+ public:
   int find(std::string_view name) const;  // -1 when unknown
 
  private:

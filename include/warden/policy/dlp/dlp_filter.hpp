@@ -34,6 +34,9 @@ class DlpFilter final : public Filter {
 
   // Request-side rewrite of one text; returns the detector that blocks, or "".
   std::string redact(RequestContext& ctx, std::string& text, bool json_string = false);
+  // Request-side check of a field warden forwards as raw JSON (unknown fields): every
+  // string in it (keys too) is scanned; returns the detector that refuses, or "".
+  std::string scan_unmodelled(RequestContext& ctx, std::string_view raw_json);
   // Response-side: restores placeholders in text that is known complete.
   std::string restore(std::string_view text, bool json_escape) const;
 

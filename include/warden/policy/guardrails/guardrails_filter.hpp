@@ -16,7 +16,9 @@ namespace warden::policy {
 
 class BlockList {
  public:
-  // Terms match case-insensitively as literals; regexes as given. Throws on a bad regex.
+  // Terms match case-insensitively as literals on the normalised text (NFKC, zero-width
+  // and bidi controls removed, case-folded); regexes as given, on the normalised and the
+  // raw text. Throws on a bad regex.
   BlockList(const std::vector<std::string>& terms, const std::vector<std::string>& regexes);
   ~BlockList();
   // Index of the first rule matching `text` (terms first, then regexes), -1 when none
@@ -26,7 +28,9 @@ class BlockList {
   size_t size() const { return count_; }
 
  private:
-  hs_database* db_ = nullptr;
+  hs_database* terms_db_ = nullptr;  // over the normalised, case-folded view
+  hs_database* regex_db_ = nullptr;  // over the normalised view and the raw text
+  size_t n_terms_ = 0;
   size_t count_ = 0;
 };
 
