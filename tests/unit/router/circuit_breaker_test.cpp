@@ -106,3 +106,50 @@ TEST_CASE("concurrency cap", "[router][breaker]") {
   CHECK(st.try_acquire(2));
   CHECK(st.try_acquire(0));  // 0 = no cap
 }
+
+TEST_CASE("a probe ticket frees only its own half-open period's slot", "[router][breaker]") {
+  CircuitBreaker b;
+  auto c = cfg(1, 10, 5, 1);
+  auto t0 = Clock::time_point{} + 1000s;
+  b.on_failure(t0, c);
+  uint64_t first = 0;
+  CHECK(b.allow(t0 + 5s, c, &first));  // half-open: the one probe
+  CHECK(first != 0);
+  b.on_failure(t0 + 5s, c);  // another attempt (admitted earlier) fails: open again
+  uint64_t second = 0;
+  CHECK(b.allow(t0 + 10s, c, &second));  // the next half-open period's probe
+  CHECK(second != first);
+  b.on_neutral(first);  // the stale probe settling late must not free the new one's slot
+  CHECK_FALSE(b.allow(t0 + 10s, c));
+  b.on_neutral(second);
+  CHECK(b.allow(t0 + 10s, c));
+}
+
+TEST_CASE("a target hold gives its slot and probe back however the attempt ends", "[router][breaker]") {
+  auto st = std::make_shared<warden::router::TargetState>();
+  auto c = cfg(1, 10, 5, 1);
+  using Admit = warden::router::TargetHold::Admit;
+  {
+    warden::router::TargetHold hold(st, c);
+    CHECK(hold.admit(Clock::now(), 1) == Admit::Ok);
+    CHECK(st->in_flight.load() == 1);
+    warden::router::TargetHold other(st, c);
+    CHECK(other.admit(Clock::now(), 1) == Admit::Busy);
+    // Leaves scope without an outcome: what a cancelled coroutine's unwinding does.
+  }
+  CHECK(st->in_flight.load() == 0);
+
+  // Half-open: the probe taken by a hold that is destroyed unsettled is freed.
+  st->breaker.on_failure(Clock::now() - 6s, c);
+  {
+    warden::router::TargetHold hold(st, c);
+    CHECK(hold.admit(Clock::now(), 0) == Admit::Ok);
+    warden::router::TargetHold second(st, c);
+    CHECK(second.admit(Clock::now(), 0) == Admit::BreakerOpen);  // one probe at a time
+  }
+  warden::router::TargetHold after(st, c);
+  CHECK(after.admit(Clock::now(), 0) == Admit::Ok);
+  after.success(Clock::now());
+  CHECK(st->breaker.state(Clock::now(), c) == BreakerState::Closed);
+  CHECK(st->in_flight.load() == 0);
+}
