@@ -190,7 +190,7 @@ struct Engine::Impl {
         continue;
       }
       const sampler::SamplingParams& p = it->second.out.params();
-      if (p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f || p.logprobs >= 0) {
+      if (p.needs_host_logits(slice.seq->num_generated())) {
         rows.emplace_back(std::nullopt);
       } else {
         rows.emplace_back(DeviceSampling{p.temperature, p.top_p, p.top_k, it->second.seed,
@@ -260,12 +260,23 @@ struct Engine::Impl {
       if (t < 0 || t >= vocab) return refuse(EngineError::TokenOutOfRange, "prompt token id out of range");
     if (sub.req.sampling.max_tokens <= 0) return refuse(EngineError::InvalidMaxTokens, "max_tokens must be > 0");
 
-    const auto& sp = sub.req.sampling;
+    auto& sp = sub.req.sampling;
+    if (sp.min_tokens > 0) {  // the ids min_tokens holds back
+      sp.min_tokens_suppressed = sp.stop_token_ids;
+      if (!sp.ignore_eos) sp.min_tokens_suppressed.insert(sp.min_tokens_suppressed.end(), eos_ids.begin(), eos_ids.end());
+    }
     const uint64_t seed =
         sp.seed ? *sp.seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+    sampler::SamplerState state(seed);
+    if (sp.repetition_penalty != 1.0f) {
+      state.prompt_tokens = p;
+      std::sort(state.prompt_tokens.begin(), state.prompt_tokens.end());
+      state.prompt_tokens.erase(std::unique(state.prompt_tokens.begin(), state.prompt_tokens.end()),
+                                state.prompt_tokens.end());
+    }
     active.emplace(sub.id, ActiveRequest{output::RequestOutput(sub.id, sub.req, sub.stream, std::move(sub.sink),
                                                                tokenizer.get(), eos_ids, tool_salt, sub.submitted),
-                                         sampler::SamplerState(seed), seed});
+                                         std::move(state), seed});
     auto seq = std::make_unique<scheduler::Sequence>();
     seq->id = sub.id;
     seq->tokens = std::move(sub.req.prompt_tokens);

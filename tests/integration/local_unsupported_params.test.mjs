@@ -1,7 +1,9 @@
 // The embedded engine refuses what it cannot honour instead of answering without it: a
 // caller asking for a JSON schema, three choices or a forced tool call must not get a
 // plain answer it believes was constrained. 400 unsupported_parameter names the
-// parameter (OpenAI and Anthropic shapes); harmless fields still pass.
+// parameter (OpenAI and Anthropic shapes); harmless fields still pass. The sampling
+// extensions it does honour (logit_bias, min_p, repetition_penalty, min_tokens,
+// ignore_eos, stop_token_ids) change the answer as asked, and bad values are a 400.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -9,10 +11,14 @@ import { postChat } from '../support/http.mjs';
 import { CALLER_KEY, runWarden, startWarden, tempDir } from '../support/warden.mjs';
 
 let local;
+let hello;  // the id of "Hello" in the model's vocabulary
 before(async () => {
   const modelDir = path.join(tempDir('warden-unsupported-'), 'tiny');
   const made = await runWarden(['model', 'make-tiny', '--arch', 'qwen2', '--out', modelDir, '--seed', '5'], { timeoutMs: 120000 });
   assert.equal(made.code, 0, made.stderr);
+  const ids = await runWarden(['tokenize', '--tokenizer', modelDir, 'Hello']);
+  assert.equal(ids.code, 0, ids.stderr);
+  [hello] = JSON.parse(ids.stdout);
   local = await startWarden({
     providers: { local: { type: 'local', model_dir: modelDir, device: 'cpu', max_num_seqs: 2, kv_cache: { num_blocks: 64 } } },
     models: { tiny: { targets: [{ provider: 'local', model: 'tiny' }] } },
@@ -36,9 +42,9 @@ const refused = [
   ['parallel_tool_calls', { tools: [tool], parallel_tool_calls: false }],
   ['reasoning_effort', { reasoning_effort: 'low' }],
   ['thinking', { thinking: { type: 'disabled' } }],
-  ['logit_bias', { logit_bias: { 15: -100 } }],
-  ['min_p', { min_p: 0.1 }],
-  ['repetition_penalty', { repetition_penalty: 1.2 }],
+  ['prompt_logprobs', { prompt_logprobs: 1 }],
+  ['best_of', { best_of: 2 }],
+  ['include_stop_str_in_output', { include_stop_str_in_output: true }],
 ];
 
 for (const [param, extra] of refused) {
@@ -91,3 +97,59 @@ test('refusals are the caller\'s fault: eight in a row neither open the breaker 
   const ok = await postChat(local.url, base);
   assert.equal(ok.status, 200, ok.text);
 });
+
+const text = (res) => (res.json.choices[0].message.reasoning_content ?? '') + (res.json.choices[0].message.content ?? '');
+
+test('logit_bias +100 forces a token at every step (greedy)', async () => {
+  const res = await postChat(local.url, { ...base, max_tokens: 3, temperature: 0, logit_bias: { [hello]: 100 } });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(text(res), 'HelloHelloHello');
+  // Not vacuous: without the bias the greedy answer is something else.
+  const plain = await postChat(local.url, { ...base, max_tokens: 3, temperature: 0 });
+  assert.notEqual(text(plain), 'HelloHelloHello');
+});
+
+test('stop_token_ids end the answer; min_tokens holds them back until enough tokens came', async () => {
+  const forced = { ...base, max_tokens: 8, temperature: 0, logit_bias: { [hello]: 100 }, stop_token_ids: [hello] };
+  const early = await postChat(local.url, forced);
+  assert.equal(early.status, 200, early.text);
+  assert.equal(early.json.usage.completion_tokens, 1);
+  assert.equal(early.json.choices[0].finish_reason, 'stop');
+  // vLLM's rule: min_tokens tokens come before the stop token may be sampled, so 4 others, then it.
+  const held = await postChat(local.url, { ...forced, min_tokens: 4 });
+  assert.equal(held.status, 200, held.text);
+  assert.equal(held.json.usage.completion_tokens, 5);
+  // A stop token is not part of the text: the four before it are other tokens.
+  assert.ok(!text(held).includes('Hello'), text(held));
+  assert.equal(held.json.choices[0].finish_reason, 'stop');
+});
+
+test('min_p and repetition_penalty are accepted and change nothing when neutral', async () => {
+  const plain = await postChat(local.url, { ...base, max_tokens: 4, temperature: 0 });
+  const neutral = await postChat(local.url, { ...base, max_tokens: 4, temperature: 0, min_p: 0.0, repetition_penalty: 1.0 });
+  assert.equal(neutral.status, 200, neutral.text);
+  assert.equal(text(neutral), text(plain));
+  // A strong repetition penalty keeps a forced token from repeating... unless forced harder:
+  // with +100 the bias still wins, so the answer stays all "Hello" (the penalty divides a
+  // positive logit, which stays far above the rest).
+  const pen = await postChat(local.url, { ...base, max_tokens: 2, temperature: 0, logit_bias: { [hello]: 100 }, repetition_penalty: 1.5 });
+  assert.equal(pen.status, 200, pen.text);
+  assert.equal(text(pen), 'HelloHello');
+});
+
+for (const [param, extra] of [
+  ['min_p', { min_p: 2 }],
+  ['repetition_penalty', { repetition_penalty: 0 }],
+  ['logit_bias', { logit_bias: { abc: 1 } }],
+  ['logit_bias', { logit_bias: { 10000000: 1 } }],
+  ['logit_bias', { logit_bias: { 5: 101 } }],
+  ['min_tokens', { min_tokens: 5, max_tokens: 2 }],
+  ['stop_token_ids', { stop_token_ids: [-1] }],
+  ['ignore_eos', { ignore_eos: 'yes' }],
+]) {
+  test(`invalid ${JSON.stringify(extra)} → 400 naming ${param}`, async () => {
+    const res = await postChat(local.url, { ...base, ...extra });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.json.error.param, param);
+  });
+}

@@ -1,4 +1,5 @@
-// Token sampling: penalties → greedy or temperature → top-k → top-p → one draw.
+// Token sampling: logit_bias → min_tokens → penalties → greedy or temperature → min_p →
+// top-k → top-p → one draw.
 #include "warden/engine/sampler/sampler.hpp"
 
 #include <algorithm>
@@ -78,11 +79,34 @@ SampleResult sample(std::span<float> logits, const SamplingParams& params, Sampl
     }
   }
 
+  for (const auto& [tok, bias] : params.logit_bias)
+    if (tok >= 0 && tok < vocab) logits[tok] += bias;
+  if (state.generated < params.min_tokens)
+    for (int32_t tok : params.min_tokens_suppressed)
+      if (tok >= 0 && tok < vocab) logits[tok] = -std::numeric_limits<float>::infinity();
+  if (params.repetition_penalty != 1.0f) {
+    auto penalise = [&](int32_t tok) {
+      if (tok < 0 || tok >= vocab) return;
+      float& l = logits[tok];
+      l = l > 0.0f ? l / params.repetition_penalty : l * params.repetition_penalty;
+    };
+    // Each distinct token once: prompt ids not generated, then every generated id.
+    for (int32_t tok : state.prompt_tokens)
+      if (!state.output_counts.count(tok)) penalise(tok);
+    for (const auto& [tok, count] : state.output_counts) penalise(tok);
+  }
   if (params.presence_penalty != 0.0f || params.frequency_penalty != 0.0f) {
     for (const auto& [tok, count] : state.output_counts) {
       if (tok < 0 || tok >= vocab) continue;
       logits[tok] -= params.presence_penalty + params.frequency_penalty * static_cast<float>(count);
     }
+  }
+  if (params.min_p > 0.0f && params.temperature > 1e-5f) {
+    // p_i / p_max = exp((l_i - l_max) / T): drop what falls under min_p (the best token stays).
+    const float mx = *std::max_element(logits.begin(), logits.end());
+    const float cut = mx + params.temperature * std::log(params.min_p);
+    for (float& l : logits)
+      if (l < cut) l = -std::numeric_limits<float>::infinity();
   }
 
   if (params.temperature <= 1e-5f) {

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "logprob_entries.hpp"
+#include "sampling_extensions.hpp"
 #include "unsupported_parameters.hpp"
 #include "warden/common/result.hpp"
 #include "warden/config/providers.hpp"
@@ -238,6 +239,7 @@ class LocalProvider final : public Provider {
     s.max_tokens = static_cast<int32_t>(std::min<int64_t>(max_tokens, INT32_MAX));
     s.stop = req.stop;
     if (req.logprobs) s.logprobs = static_cast<int32_t>(req.top_logprobs.value_or(0));
+    if (auto bad = local::apply_sampling_extensions(req, tok->vocab_size(), s)) return *bad;
     return g;
   }
 

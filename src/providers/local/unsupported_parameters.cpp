@@ -1,6 +1,8 @@
 // unsupported_parameter: the request parameters the embedded engine refuses rather than drops.
 #include "unsupported_parameters.hpp"
 
+#include "sampling_extensions.hpp"
+
 #include <array>
 #include <string_view>
 
@@ -41,6 +43,7 @@ std::optional<Unsupported> unsupported_parameter(const api::ChatRequest& req) {
   for (const auto& [name, raw] : req.extra) {
     bool harmless = false;
     for (auto h : kHarmless) harmless = harmless || name == h;
+    for (auto h : kSamplingExtensions) harmless = harmless || name == h;  // sampling_extensions.cpp reads them
     if (!harmless) {
       // The name is the caller's: bounded before it reaches a message (and a log line).
       const std::string shown = name.size() > 64 ? name.substr(0, 64) + "…" : name;

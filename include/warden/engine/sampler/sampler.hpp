@@ -29,7 +29,12 @@ struct SamplerState {
   explicit SamplerState(uint64_t seed) : rng(seed) {}
   Rng rng;
   std::unordered_map<int32_t, int32_t> output_counts;  // generated token → occurrences
-  void observe(int32_t token) { ++output_counts[token]; }
+  std::vector<int32_t> prompt_tokens;  // distinct prompt ids (repetition_penalty only)
+  int64_t generated = 0;
+  void observe(int32_t token) {
+    ++output_counts[token];
+    ++generated;
+  }
 };
 
 struct TokenLogprob {

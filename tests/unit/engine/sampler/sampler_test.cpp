@@ -167,3 +167,95 @@ TEST_CASE("top-p over a large vocabulary samples exactly the nucleus", "[engine]
     if (nucleus.size() < 50) CHECK(seen.size() >= nucleus.size() / 2);
   }
 }
+
+TEST_CASE("logit_bias: -100 bans the argmax, +100 forces a token, out-of-range ids are ignored", "[engine][sampler]") {
+  SamplingParams p;
+  p.temperature = 0;
+  SamplerState st(1);
+  auto l = row({0.5f, 3.0f, 1.0f, 2.5f});
+  p.logit_bias = {{1, -100.0f}, {99, 50.0f}};
+  CHECK(sample(l, p, st).token == 3);
+  l = row({0.5f, 3.0f, 1.0f, 2.5f});
+  p.logit_bias = {{0, 100.0f}};
+  CHECK(sample(l, p, st).token == 0);
+  // With sampling too: a banned token never comes up in 2,000 draws, though it is the likeliest.
+  SamplingParams t;
+  t.temperature = 1.0f;
+  t.logit_bias = {{1, -100.0f}};
+  const auto got = draws(row({0.5f, 3.0f, 1.0f, 2.5f}), t, 7, 2000);
+  CHECK(std::count(got.begin(), got.end(), 1) == 0);
+  CHECK(std::count(got.begin(), got.end(), 3) > 0);
+}
+
+TEST_CASE("min_p keeps only tokens at least min_p as likely as the best (after temperature)", "[engine][sampler]") {
+  // Probabilities ∝ e^l: relative to the best (l = 2), l = 1 is 0.37, l = 0 is 0.14, l = -1 is 0.05.
+  SamplingParams p;
+  p.temperature = 1.0f;
+  p.min_p = 0.2f;
+  const auto got = draws(row({2.0f, 1.0f, 0.0f, -1.0f}), p, 3, 4000);
+  const std::set<int32_t> seen(got.begin(), got.end());
+  CHECK(seen == std::set<int32_t>{0, 1});
+  // Not vacuous: without min_p the others come up.
+  p.min_p = 0.0f;
+  const auto all = draws(row({2.0f, 1.0f, 0.0f, -1.0f}), p, 3, 4000);
+  CHECK(std::set<int32_t>(all.begin(), all.end()).size() == 4);
+  // A higher temperature flattens the ratios: at T = 2, l = 0 is e^-1 = 0.37 of the best
+  // (kept at min_p 0.3), l = -1 is e^-1.5 = 0.22 (dropped).
+  p.min_p = 0.3f;
+  p.temperature = 2.0f;
+  const auto warm = draws(row({2.0f, 1.0f, 0.0f, -1.0f}), p, 3, 4000);
+  CHECK(std::set<int32_t>(warm.begin(), warm.end()) == std::set<int32_t>{0, 1, 2});
+}
+
+TEST_CASE("repetition_penalty divides positive and multiplies negative logits of seen tokens", "[engine][sampler]") {
+  SamplingParams p;
+  p.temperature = 0;
+  p.repetition_penalty = 2.0f;
+  SamplerState st(1);
+  st.prompt_tokens = {0};  // seen in the prompt
+  // Token 0: 3.0 → 1.5; token 1 (unseen): 2.0 stays, so 1 wins.
+  auto l = row({3.0f, 2.0f, -1.0f});
+  CHECK(sample(l, p, st).token == 1);
+  CHECK(l[0] == 1.5f);
+  // Generated token 1 is penalised next step too (2.0 → 1.0); 0 (1.5) wins now.
+  l = row({3.0f, 2.0f, -1.0f});
+  CHECK(sample(l, p, st).token == 0);
+  CHECK(l[1] == 1.0f);
+  // Negative logits are multiplied (pushed further down).
+  SamplerState neg(1);
+  neg.prompt_tokens = {2};
+  l = row({-3.0f, -2.5f, -1.0f});
+  CHECK(sample(l, p, neg).token == 2);  // -1 → -2: still the best here
+  CHECK(l[2] == -2.0f);
+}
+
+TEST_CASE("min_tokens holds back the suppressed ids until enough tokens are generated", "[engine][sampler]") {
+  SamplingParams p;
+  p.temperature = 0;
+  p.min_tokens = 2;
+  p.min_tokens_suppressed = {1};
+  SamplerState st(1);
+  std::vector<int32_t> out;
+  for (int i = 0; i < 3; ++i) {
+    auto l = row({0.0f, 5.0f, 1.0f});
+    out.push_back(sample(l, p, st).token);
+  }
+  CHECK(out == std::vector<int32_t>{2, 2, 1});
+}
+
+TEST_CASE("needs_host_logits: the device sampler handles temperature, top-k and top-p only", "[engine][sampler]") {
+  SamplingParams p;
+  CHECK_FALSE(p.needs_host_logits(0));
+  p.min_tokens = 3;
+  CHECK(p.needs_host_logits(2));
+  CHECK_FALSE(p.needs_host_logits(3));
+  SamplingParams b;
+  b.logit_bias = {{4, 1.0f}};
+  CHECK(b.needs_host_logits(10));
+  SamplingParams m;
+  m.min_p = 0.1f;
+  CHECK(m.needs_host_logits(0));
+  SamplingParams r;
+  r.repetition_penalty = 1.1f;
+  CHECK(r.needs_host_logits(0));
+}
