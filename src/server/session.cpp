@@ -449,7 +449,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (auto rid = sv(req["x-request-id"]); is_sane_request_id(rid)) request_id = std::string(rid);
     else request_id = new_request_id();
     SessionExchange<Stream> ex(*this, req, std::move(request_id));
-    state_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    // Counted until this frame ends, however it ends (an exception included).
+    struct InFlight {
+      std::atomic<int64_t>& n;
+      explicit InFlight(std::atomic<int64_t>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
+      ~InFlight() { n.fetch_sub(1, std::memory_order_relaxed); }
+    } in_flight(state_.in_flight);
     const bool admin = listener_.kind == Listener::Kind::Admin;
     const std::string_view path = ex.path();
     const std::string_view method = ex.method();
@@ -494,7 +499,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     log_request(*cfg, ex.request_id(), method, path, client_gone_ && ex.status() == 0 ? 499 : ex.status(), started,
                 &ex.access_log());
-    state_.in_flight.fetch_sub(1, std::memory_order_relaxed);
     co_return ex.keep_alive() && !client_gone_;
   }
 
