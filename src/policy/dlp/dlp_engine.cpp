@@ -454,8 +454,9 @@ DlpEngine::DlpEngine(const std::vector<config::CustomDetector>& custom) : detect
   if (hs_compile_multi(patterns.data(), flags.data(), ids.data(), static_cast<unsigned>(patterns.size()),
                        HS_MODE_BLOCK, nullptr, &db_, &err) != HS_SUCCESS) {
     std::string msg = err && err->message ? err->message : "unknown error";
-    std::string which = err && err->expression >= 0 && static_cast<size_t>(err->expression) < detectors_.size()
-                            ? detectors_[err->expression].name
+    // err->expression indexes the compiled patterns, not the detectors (some have none).
+    std::string which = err && err->expression >= 0 && static_cast<size_t>(err->expression) < ids.size()
+                            ? detectors_[ids[err->expression]].name
                             : "?";
     hs_free_compile_error(err);
     throw std::runtime_error("DLP detector '" + which + "': " + msg);
