@@ -1,9 +1,11 @@
-// Engine from a model folder: backend (make_backend), tokenizer.json and the EOS ids of
-// config.json. Kept apart from engine.cpp so code that brings its own backend (tests,
+// Engine from a model folder: backend (make_backend), tokenizer.json, the EOS ids of
+// config.json and generation_config.json, and the latter's sampling defaults. Kept apart from engine.cpp so code that brings its own backend (tests,
 // benches) does not link the model loaders.
+#include <algorithm>
 #include <stdexcept>
 
 #include "warden/engine/engine.hpp"
+#include "warden/engine/model/generation_config.hpp"
 #include "warden/engine/model/model_config.hpp"
 #include "warden/engine/parallel/tensor_parallel_backend.hpp"
 #include "warden/engine/tokenizer/tokenizer.hpp"
@@ -17,10 +19,21 @@ const std::string& checked_dir(const EngineConfig& c) {
   return c.model_dir;
 }
 
+// config.json's EOS ids, then generation_config.json's others (the union, in that order).
 std::vector<int32_t> eos_ids_of(const std::string& dir) {
   std::vector<int32_t> ids;
   for (int64_t id : load_model_config(dir).eos_token_ids) ids.push_back(static_cast<int32_t>(id));
+  for (int32_t id : load_generation_config(dir).eos_token_ids)
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   return ids;
+}
+
+EngineConfig with_generation_defaults(EngineConfig c) {
+  const GenerationDefaults d = load_generation_config(checked_dir(c));
+  if (!c.default_temperature) c.default_temperature = d.temperature;
+  if (!c.default_top_p) c.default_top_p = d.top_p;
+  if (!c.default_top_k) c.default_top_k = d.top_k;
+  return c;
 }
 
 // tensor_parallel > 1: ranks over an in-process group on the CPU backend. The CUDA
@@ -50,7 +63,7 @@ std::unique_ptr<Backend> backend_for(const EngineConfig& c) {
 }  // namespace
 
 Engine::Engine(EngineConfig config)
-    : Engine(config, backend_for(config),
+    : Engine(with_generation_defaults(config), backend_for(config),
              std::make_shared<const Tokenizer>(Tokenizer::load(checked_dir(config) + "/tokenizer.json")),
              eos_ids_of(checked_dir(config))) {}
 

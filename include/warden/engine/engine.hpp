@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -45,6 +46,11 @@ struct EngineConfig {
   bool prefix_caching = true;
   int32_t max_model_len = 0;         // 0 = the backend's max_context (capped by the KV pool)
   size_t stream_buffer_events = 256; // per-request buffer before the request is paused
+  // The model's recommended sampling (generation_config.json; Engine(EngineConfig) reads
+  // it), for callers that fill a request's unset temperature / top_p / top_k.
+  std::optional<float> default_temperature;
+  std::optional<float> default_top_p;
+  std::optional<int32_t> default_top_k;
   // Diagnostics from the engine thread (level 0 info, 1 warn, 2 error). Never prompt text.
   std::function<void(int level, std::string_view message)> log;
 };

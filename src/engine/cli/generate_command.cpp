@@ -2,6 +2,7 @@
 // (R1 chat template → tokenizer → scheduler/KV/backend → sampler → output parser). The
 // answer streams to stdout; reasoning streams to stderr (so a pipe gets only the answer),
 // followed by a one-line summary.
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
@@ -95,6 +96,7 @@ int generate(const Args& args) {
   std::mutex mu;
   std::condition_variable cv;
   bool ready = false;
+  const auto submitted = std::chrono::steady_clock::now();
   auto handle = eng.submit(std::move(req), engine::TokenSink{[&] {
                              {
                                std::lock_guard lock(mu);
@@ -136,11 +138,18 @@ int generate(const Args& args) {
           return 1;
         }
         if (!quiet) {
-          auto st = eng.stats();
+          // Decode rate of this request: tokens after the first over the time after it (the
+          // engine's own throughput window is per second and reads 0 for a short run).
+          const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count();
+          const double decode_s = total_s - std::chrono::duration<double>(ev.time_to_first_token).count();
+          const double tok_s = ev.usage.completion_tokens > 1 && decode_s > 0
+                                   ? double(ev.usage.completion_tokens - 1) / decode_s
+                                   : 0.0;
           std::fprintf(stderr, "[%lld prompt + %lld generated tokens, finish %s, ttft %.1f ms, %.1f tok/s]\n",
                        static_cast<long long>(ev.usage.prompt_tokens),
-                       static_cast<long long>(ev.usage.completion_tokens), std::string(engine::to_string(ev.finish_reason)).c_str(),
-                       ev.time_to_first_token.count() / 1e6, st.generation_tokens_per_s);
+                       static_cast<long long>(ev.usage.completion_tokens),
+                       std::string(engine::to_string(ev.finish_reason)).c_str(), ev.time_to_first_token.count() / 1e6,
+                       tok_s);
         }
       }
     }

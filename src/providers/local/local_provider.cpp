@@ -225,10 +225,13 @@ class LocalProvider final : public Provider {
     g.starts_in_reasoning = true;
     g.parse_tool_calls = !req.tools.empty();
     auto& s = g.sampling;
-    // DeepSeek recommends 0.6 for the R1 distills; callers may override.
-    s.temperature = static_cast<float>(req.temperature.value_or(0.6));
-    s.top_p = static_cast<float>(req.top_p.value_or(req.temperature ? 1.0 : 0.95));
-    s.top_k = static_cast<int32_t>(req.top_k.value_or(0));
+    // Unset by the caller: the model's generation_config.json, else DeepSeek's advice for
+    // the R1 distills (temperature 0.6, top_p 0.95). top_p's default only goes with the
+    // default temperature: a caller who sets a temperature gets top_p 1 unless they say.
+    const auto& ec = engine_->config();
+    s.temperature = req.temperature ? static_cast<float>(*req.temperature) : ec.default_temperature.value_or(0.6f);
+    s.top_p = req.top_p ? static_cast<float>(*req.top_p) : req.temperature ? 1.0f : ec.default_top_p.value_or(0.95f);
+    s.top_k = req.top_k ? static_cast<int32_t>(*req.top_k) : ec.default_top_k.value_or(0);
     s.presence_penalty = static_cast<float>(req.presence_penalty.value_or(0));
     s.frequency_penalty = static_cast<float>(req.frequency_penalty.value_or(0));
     if (req.seed) s.seed = static_cast<uint64_t>(*req.seed);
