@@ -10,6 +10,7 @@
 
 #include "warden/config/config.hpp"
 #include "warden/policy/errors.hpp"
+#include "warden/policy/guardrails/moderation.hpp"
 #include "warden/policy/normalize.hpp"
 
 namespace warden::policy {
@@ -165,9 +166,9 @@ asio::awaitable<FilterStatus> GuardrailsFilter::on_request(RequestContext& ctx) 
   };
   if (rules.failed) co_return unavailable();  // fail closed: never let unchecked text through
   rules_ = std::move(rules.list);
-  if (!rules_) co_return FilterStatus::Continue;
   bool scan_failed = false;
   auto check = [&](std::string_view text) {
+    if (!rules_) return false;
     int rule = rules_->first_match(text);
     if (rule == BlockList::kScanFailed) {
       scan_failed = true;
@@ -192,7 +193,31 @@ asio::awaitable<FilterStatus> GuardrailsFilter::on_request(RequestContext& ctx) 
   for (const auto& [field, raw] : ctx.request.extra)
     if (!hit && check(raw)) hit = true;
   if (scan_failed) co_return unavailable();
-  co_return hit ? FilterStatus::Reply : FilterStatus::Continue;
+  if (hit) co_return FilterStatus::Reply;
+  if (g.moderation_url.empty()) co_return FilterStatus::Continue;
+
+  // External moderation last: the local rules are cheaper and already refused what they could.
+  std::vector<std::string> texts;
+  for (const auto& m : ctx.request.messages)
+    for (const auto& p : m.content)
+      if (p.type == api::ContentPart::Type::Text && !p.text.empty()) texts.push_back(p.text);
+  auto verdict = co_await moderate(*ctx.config, texts);
+  if (verdict.verdict == ModerationVerdict::Flagged) {
+    ctx.decisions["guardrails.moderation_flagged"] = 1;
+    ctx.reply = errors::content_blocked("The request was flagged by content moderation.");
+    co_return FilterStatus::Reply;
+  }
+  if (verdict.verdict == ModerationVerdict::Failed) {
+    ctx.decisions["guardrails.moderation_failed"] = 1;
+    spdlog::warn("moderation call failed ({}): {}", g.moderation_failure == "closed" ? "refusing" : "allowing",
+                 verdict.why);
+    if (g.moderation_failure == "closed") {
+      ctx.reply = errors::policy_unavailable("moderation_unavailable",
+                                             "Content moderation could not check this request; it was refused.");
+      co_return FilterStatus::Reply;
+    }
+  }
+  co_return FilterStatus::Continue;
 }
 
 void GuardrailsFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
