@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -94,6 +95,9 @@ struct ActiveRequest {
   output::RequestOutput out;
   sampler::SamplerState sampler;
   uint64_t seed;  // also keys the backend's device sampler (DeviceSampling)
+  std::optional<int32_t> reasoning_budget;
+  std::vector<int32_t> close_reasoning;
+  std::deque<int32_t> forced;  // tokens appended instead of sampled (a spent thinking budget)
 };
 
 }  // namespace
@@ -218,7 +222,11 @@ struct Engine::Impl {
       if (it == active.end()) continue;
       ActiveRequest& r = it->second;
       sampler::SampleResult s;
-      if (rows.ids) {
+      if (!r.forced.empty()) {  // the thinking budget is spent: "</think>" is written, not sampled
+        s.token = r.forced.front();
+        r.forced.pop_front();
+        r.sampler.observe(s.token);
+      } else if (rows.ids) {
         s.token = (*rows.ids)[this_row];
         r.sampler.observe(s.token);
       } else {
@@ -230,6 +238,10 @@ struct Engine::Impl {
       if (auto reason = r.out.on_token(s, seq->num_generated(), seq->num_tokens(), max_model_len)) {
         end_request(r, *reason);
         active.erase(it);
+      } else if (r.reasoning_budget && r.out.in_reasoning() && r.forced.empty() &&
+                 r.out.reasoning_tokens() >= *r.reasoning_budget) {
+        r.forced.assign(r.close_reasoning.begin(), r.close_reasoning.end());
+        r.reasoning_budget.reset();  // once
       }
     }
     for (int64_t id : touched)
@@ -276,7 +288,8 @@ struct Engine::Impl {
     }
     active.emplace(sub.id, ActiveRequest{output::RequestOutput(sub.id, sub.req, sub.stream, std::move(sub.sink),
                                                                tokenizer.get(), eos_ids, tool_salt, sub.submitted),
-                                         std::move(state), seed});
+                                         std::move(state), seed, sub.req.reasoning_budget,
+                                         std::move(sub.req.close_reasoning), {}});
     auto seq = std::make_unique<scheduler::Sequence>();
     seq->id = sub.id;
     seq->tokens = std::move(sub.req.prompt_tokens);

@@ -41,7 +41,6 @@ const refused = [
   ['tool_choice', { tools: [tool], tool_choice: { type: 'function', function: { name: 'get_time' } } }],
   ['parallel_tool_calls', { tools: [tool], parallel_tool_calls: false }],
   ['reasoning_effort', { reasoning_effort: 'low' }],
-  ['thinking', { thinking: { type: 'disabled' } }],
   ['prompt_logprobs', { prompt_logprobs: 1 }],
   ['best_of', { best_of: 2 }],
   ['include_stop_str_in_output', { include_stop_str_in_output: true }],
@@ -67,11 +66,11 @@ test('accepted: n 1, response_format text, tool_choice auto/none, thinking enabl
   }
 });
 
-test('Anthropic: thinking disabled → 400 in the Anthropic error shape', async () => {
+test('Anthropic: an unknown thinking type → 400 in the Anthropic error shape', async () => {
   const res = await fetch(`${local.url}/v1/messages`, {
     method: 'POST',
     headers: { 'x-api-key': CALLER_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ model: 'tiny', max_tokens: 2, messages: [{ role: 'user', content: 'hi' }], thinking: { type: 'disabled' } }),
+    body: JSON.stringify({ model: 'tiny', max_tokens: 2, messages: [{ role: 'user', content: 'hi' }], thinking: { type: 'sometimes' } }),
   });
   assert.equal(res.status, 400);
   const body = await res.json();
@@ -153,3 +152,44 @@ for (const [param, extra] of [
     assert.equal(res.json.error.param, param);
   });
 }
+
+// The random tiny model almost never writes </think> itself, so without a budget the whole
+// answer is thinking; ignore_eos keeps a random EOS from ending it early.
+const thinkingBase = { ...base, max_tokens: 24, temperature: 0, ignore_eos: true };
+const reasoningTokens = (res) => res.json.usage.completion_tokens_details?.reasoning_tokens ?? 0;
+
+test('thinking budget_tokens closes the thinking block after that many tokens', async () => {
+  const free = await postChat(local.url, thinkingBase);
+  assert.equal(free.status, 200, free.text);
+  assert.ok(!free.json.choices[0].message.content, `no answer without a budget: ${free.text}`);
+  const budget = 5;
+  const res = await postChat(local.url, { ...thinkingBase, thinking: { type: 'enabled', budget_tokens: budget } });
+  assert.equal(res.status, 200, res.text);
+  const msg = res.json.choices[0].message;
+  assert.ok(msg.reasoning_content, res.text);
+  assert.ok(msg.content && msg.content.length > 0, `the answer starts after the budget: ${res.text}`);
+  // The budget, plus the forced "\n</think>" tokens counted until the block closes.
+  assert.ok(reasoningTokens(res) >= budget && reasoningTokens(res) <= budget + 4, JSON.stringify(res.json.usage));
+});
+
+test('thinking disabled: no thinking at all, the answer from the first token (OpenAI and Anthropic)', async () => {
+  const res = await postChat(local.url, { ...thinkingBase, thinking: { type: 'disabled' } });
+  assert.equal(res.status, 200, res.text);
+  assert.ok(!res.json.choices[0].message.reasoning_content, res.text);
+  assert.ok(res.json.choices[0].message.content.length > 0, res.text);
+  assert.equal(reasoningTokens(res), 0);
+  const anth = await fetch(`${local.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'x-api-key': CALLER_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model: 'tiny', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], thinking: { type: 'disabled' } }),
+  });
+  assert.equal(anth.status, 200);
+  const body = await anth.json();
+  assert.ok(!body.content.some((b) => b.type === 'thinking'), JSON.stringify(body));
+});
+
+test('thinking: a bad budget is a 400 naming thinking', async () => {
+  const res = await postChat(local.url, { ...base, thinking: { type: 'enabled', budget_tokens: 0 } });
+  assert.equal(res.status, 400, res.text);
+  assert.equal(res.json.error.param, 'thinking');
+});

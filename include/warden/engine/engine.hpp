@@ -60,6 +60,11 @@ struct GenerationRequest {
   sampler::SamplingParams sampling;
   bool starts_in_reasoning = false;  // prompt ends inside `<think>` (R1 generation prompt)
   bool parse_tool_calls = false;     // turn DeepSeek tool-call markup into ToolCall events
+  // Thinking budget: once this many tokens were generated inside the thinking block, the
+  // engine appends `close_reasoning` (the ids of "\n</think>\n\n") instead of sampling, so
+  // the answer starts. Counted tokens include the forced ones until `</think>`.
+  std::optional<int32_t> reasoning_budget;
+  std::vector<int32_t> close_reasoning;
 };
 
 struct GenerationUsage {

@@ -18,6 +18,7 @@
 
 #include "logprob_entries.hpp"
 #include "sampling_extensions.hpp"
+#include "thinking_control.hpp"
 #include "unsupported_parameters.hpp"
 #include "warden/common/result.hpp"
 #include "warden/config/providers.hpp"
@@ -219,10 +220,25 @@ class LocalProvider final : public Provider {
         messages.insert(messages.begin(), engine::ChatMessage{"system", tp, {}, {}, {}});
       }
     }
+    Error thinking_error;
+    const auto thinking = local::parse_thinking(req, thinking_error);
+    if (!thinking) return thinking_error;
     engine::GenerationRequest g;
+    std::string prompt = engine::render_r1_chat(messages);
+    // The generation prompt opens `<think>` (not after tool results, where the model goes
+    // on from the outputs): only then does the answer start inside the thinking block.
+    constexpr std::string_view kOpen = "<think>\n";
+    g.starts_in_reasoning = prompt.size() >= kOpen.size() && prompt.compare(prompt.size() - kOpen.size(), kOpen.size(), kOpen) == 0;
+    if (thinking->disabled && g.starts_in_reasoning) {
+      prompt += "\n</think>\n\n";  // the template's empty-thinking form
+      g.starts_in_reasoning = false;
+    }
+    if (thinking->budget_tokens && g.starts_in_reasoning) {
+      g.reasoning_budget = *thinking->budget_tokens;
+      g.close_reasoning = tok->encode("\n</think>\n\n");
+    }
     // The rendered template already starts with BOS.
-    g.prompt_tokens = tok->encode(engine::render_r1_chat(messages));
-    g.starts_in_reasoning = true;
+    g.prompt_tokens = tok->encode(prompt);
     g.parse_tool_calls = !req.tools.empty();
     auto& s = g.sampling;
     // Unset by the caller: the model's generation_config.json, else DeepSeek's advice for

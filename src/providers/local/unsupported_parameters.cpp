@@ -38,8 +38,6 @@ std::optional<Unsupported> unsupported_parameter(const api::ChatRequest& req) {
     return Unsupported{"parallel_tool_calls", "the local engine cannot limit a turn to one tool call"};
   if (!req.reasoning_effort.empty())
     return Unsupported{"reasoning_effort", "the local R1-distill models have no reasoning effort control"};
-  if (!req.thinking_json.empty() && type_of(req.thinking_json) != "enabled")
-    return Unsupported{"thinking", "the local R1-distill models always think (thinking type enabled only)"};
   for (const auto& [name, raw] : req.extra) {
     bool harmless = false;
     for (auto h : kHarmless) harmless = harmless || name == h;

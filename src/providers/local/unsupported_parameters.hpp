@@ -17,7 +17,7 @@ struct Unsupported {
 
 // The first parameter the engine cannot honour, if any. Accepted: sampling (temperature,
 // top_p, top_k, presence/frequency penalties, seed), max_tokens, stop, logprobs,
-// tools with tool_choice auto|none, response_format text, thinking enabled, n = 1, the
+// tools with tool_choice auto|none, response_format text, thinking (thinking_control.hpp), n = 1, the
 // sampling extensions (sampling_extensions.hpp), and fields that change nothing about the answer (metadata, store, service_tier,
 // safety_identifier, prompt_cache_key, stream_options, user).
 std::optional<Unsupported> unsupported_parameter(const api::ChatRequest& req);

@@ -47,6 +47,8 @@ class RequestOutput {
   // Wakes the consumer (after events were pushed this step).
   void notify() const;
   bool stream_full() const { return stream_->full(); }
+  bool in_reasoning() const { return parser_.in_reasoning(); }
+  int64_t reasoning_tokens() const { return reasoning_tokens_; }
   const sampler::SamplingParams& params() const { return params_; }
   int64_t id() const { return id_; }
 
