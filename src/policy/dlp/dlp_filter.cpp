@@ -330,9 +330,12 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
   };
   switch (ev.type) {
     case T::Content: {
-      // A non-stream answer is aggregated from whole upstream bodies: nothing to hold back
-      // (and nothing may be held, the aggregate has no later event to carry it).
-      ev.text = process_output(ctx, content_[ev.choice], ev.text, !ctx.request.stream, false, &blocked);
+      // Held back the same way for stream and non-stream callers: a non-stream answer may
+      // arrive in many events too (the local engine emits tokens), and a value split
+      // across them must still be seen whole. What is held goes out with the choice's
+      // Finish (which the pipeline always delivers, synthesising one if the upstream
+      // sent none), so both callers get the same text.
+      ev.text = process_output(ctx, content_[ev.choice], ev.text, false, false, &blocked);
       ev.raw.clear();
       // Token logprobs spell out the text token by token: they would leak what was
       // redacted, so a scanned answer carries none.

@@ -180,17 +180,31 @@ TEST_CASE("dlp filter: a value split across response chunks is still caught", "[
   CHECK(stopped);
 }
 
-TEST_CASE("dlp filter: a non-stream answer is processed whole (nothing held back)", "[dlp]") {
+TEST_CASE("dlp filter: a non-stream answer is held like a stream one and released at Finish", "[dlp]") {
   auto dir = scratch_dir("dlp");
   auto cfg = load(base_yaml(dir, kDlpTeam));
-  policy::DlpFilter f;
-  auto ctx = make_ctx(cfg, "", "fast");
-  ctx.caller.team = "t";
-  ctx.request.messages[0].content[0].text = "mail ann@corp.com";
-  REQUIRE(run_request(f, ctx) == policy::FilterStatus::Continue);
-  auto ev = content("Mailing <EMAIL_1> and admin@example.org now");
-  f.on_event(ctx, ev);
-  CHECK(ev.text == "Mailing ann@corp.com and [REDACTED:EMAIL] now");
+  auto answer = [&](std::vector<std::string> chunks) {
+    policy::DlpFilter f;
+    auto ctx = make_ctx(cfg, "", "fast");
+    ctx.caller.team = "t";
+    ctx.request.messages[0].content[0].text = "mail ann@corp.com";
+    REQUIRE(run_request(f, ctx) == policy::FilterStatus::Continue);
+    REQUIRE_FALSE(ctx.request.stream);
+    std::string out;
+    for (const auto& chunk : chunks) {
+      auto ev = content(chunk);
+      f.on_event(ctx, ev);
+      out += ev.text;
+    }
+    api::StreamEvent fin;
+    fin.type = api::StreamEvent::Type::Finish;
+    f.on_event(ctx, fin);
+    return out + fin.text;  // the pipeline turns Finish text into the last Content event
+  };
+  CHECK(answer({"Mailing <EMAIL_1> and admin@example.org now"}) == "Mailing ann@corp.com and [REDACTED:EMAIL] now");
+  // Token by token, as the local engine answers even non-stream callers.
+  CHECK(answer({"Mailing ", "<EMA", "IL_1> and ad", "min@exam", "ple.org", " now"}) ==
+        "Mailing ann@corp.com and [REDACTED:EMAIL] now");
 }
 
 TEST_CASE("dlp filter: teams without actions are not scanned", "[dlp]") {
