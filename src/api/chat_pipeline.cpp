@@ -64,13 +64,21 @@ class PipelineSink final : public providers::EventSink {
   // Response events pass the filters in REVERSE chain order (docs/design.md §2): the
   // filter nearest the upstream on the way out sees the event first, so DLP restores and
   // redacts before guardrails and tool rules judge the text the caller would receive.
-  // A filter may leave held-back text on a Finish event (DLP's stream window): it becomes
-  // an ordinary Content event just before that Finish, seen by the remaining filters and
-  // the encoder, so no encoder ever has to know that a Finish can carry text.
+  // A filter may release held-back text ahead of an event (`released_before`, e.g. DLP's
+  // reasoning window before the first content), or leave it on a Finish event (DLP's
+  // content window): either becomes ordinary events just before that one, seen by the
+  // remaining filters and the encoder, so no encoder ever has to know about hold-back.
   void run_filters(size_t remaining, StreamEvent ev, std::vector<StreamEvent>& out) {
     while (remaining > 0) {
       filters_[--remaining]->on_event(ctx_, ev);
       if (ev.type == StreamEvent::Type::Error) break;  // a filter stopped the answer
+      if (auto released = std::move(ev.released_before)) {
+        ev.released_before.reset();
+        for (auto& r : *released) {
+          run_filters(remaining, std::move(r), out);
+          if (!out.empty() && out.back().type == StreamEvent::Type::Error) return;
+        }
+      }
       if (ev.type == StreamEvent::Type::Finish && !ev.text.empty()) {
         StreamEvent tail;
         tail.type = StreamEvent::Type::Content;

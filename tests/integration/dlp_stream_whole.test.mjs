@@ -133,6 +133,23 @@ describe('DLP on: the stream delivers the whole answer', () => {
     assert.equal(a.text, 'Hello from fake.');
   });
 
+  test('a value split across reasoning chunks is redacted, and the reasoning arrives whole before the answer', async () => {
+    fake.setDefault(reply.chat({ reasoning: ['Reply to jane.d', 'oe@other.exa', 'mple so'], content: ['Done', '.'] }));
+    const want = 'Reply to [REDACTED:EMAIL] so';
+    const res = await postChat(warden.url, ask('hi'));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.choices[0].message.reasoning_content, want);
+    const h = openStream(`${warden.url}/v1/chat/completions`, { ...ask('hi'), stream: true });
+    await h.done;
+    const deltas = h.events().filter((e) => e.json?.choices?.length).map((e) => e.json.choices[0].delta ?? {});
+    assert.equal(deltas.map((d) => d.reasoning_content ?? '').join(''), want);
+    assert.equal(deltas.map((d) => d.content ?? '').join(''), 'Done.');
+    const lastReasoning = deltas.findLastIndex((d) => d.reasoning_content);
+    const firstContent = deltas.findIndex((d) => d.content);
+    assert.ok(lastReasoning < firstContent, 'all reasoning precedes the answer');
+    assert.ok(!h.text().includes('other.exa'), h.text());
+  });
+
   test('a blocked value completed only by the held-back tail still stops the answer', async () => {
     script(['Card: 4111 1111', ' 1111 1111']);
     const s = await openaiStreamText(ask('hi'));

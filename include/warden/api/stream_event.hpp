@@ -2,7 +2,9 @@
 // Canonical events a provider produces while answering (DESIGN §2 step 5). A
 // non-streaming answer is the same events, aggregated by the encoder.
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "warden/common/error.hpp"
 
@@ -50,6 +52,10 @@ struct StreamEvent {
   // delta ({"token","logprob","bytes","top_logprobs"} objects joined by commas, no
   // brackets), when the caller asked for logprobs. Empty: none.
   std::string logprobs;
+  // Set by a response filter that releases text it held back (DLP's stream window): these
+  // events go to the filters after it and to the caller just BEFORE this one. The pipeline
+  // empties it; providers and encoders never see it set.
+  std::shared_ptr<std::vector<StreamEvent>> released_before;
 };
 
 }  // namespace warden::api

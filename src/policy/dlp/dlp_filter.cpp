@@ -328,6 +328,25 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
       ev.error = errors::dlp_blocked(blocked, "response");
     }
   };
+  if (ev.type == T::Content || ev.type == T::ToolCall || ev.type == T::Finish) {
+    // The reasoning of this choice is over: what its window still holds goes out first.
+    if (auto it = reasoning_.find(ev.choice); it != reasoning_.end()) {
+      std::string tail = process_output(ctx, it->second, "", true, false, &blocked);
+      reasoning_.erase(it);
+      if (!blocked.empty()) {
+        fail();
+        return;
+      }
+      if (!tail.empty()) {
+        api::StreamEvent r;
+        r.type = T::Reasoning;
+        r.choice = ev.choice;
+        r.text = std::move(tail);
+        if (!ev.released_before) ev.released_before = std::make_shared<std::vector<api::StreamEvent>>();
+        ev.released_before->push_back(std::move(r));
+      }
+    }
+  }
   switch (ev.type) {
     case T::Content: {
       // Held back the same way for stream and non-stream callers: a non-stream answer may
@@ -344,9 +363,10 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
       break;
     }
     case T::Reasoning: {
-      // Reasoning has no later event to carry held text, so it is processed per event
-      // without hold-back (a value split across reasoning chunks is not caught).
-      ev.text = process_output(ctx, reasoning_[ev.choice], ev.text, true, false, &blocked);
+      // Held back like content; what is held goes out just before the choice's first
+      // content, tool call or Finish (release_reasoning), so a value split across
+      // reasoning chunks is seen whole.
+      ev.text = process_output(ctx, reasoning_[ev.choice], ev.text, false, false, &blocked);
       ev.raw.clear();
       ev.logprobs.clear();
       if (!blocked.empty()) fail();
@@ -366,7 +386,6 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
       // event; the pipeline turns a Finish's text into a last Content event before the
       // next filter and the encoder see it (api/chat_pipeline.cpp, run_filters).
       std::string tail;
-      reasoning_.erase(ev.choice);
       if (auto it = content_.find(ev.choice); it != content_.end()) {
         tail = process_output(ctx, it->second, "", true, false, &blocked);
         content_.erase(it);
