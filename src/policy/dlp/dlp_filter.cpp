@@ -328,23 +328,39 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
       ev.error = errors::dlp_blocked(blocked, "response");
     }
   };
+  // Releases what `held` keeps for this choice as an event of `type` just before `ev`
+  // (the pipeline runs it through the later filters first). False when it blocked.
+  auto release = [&](Pending& held, T type, bool json, int tool_index = 0) {
+    std::string tail = process_output(ctx, held, "", true, json, &blocked);
+    if (!blocked.empty()) return false;
+    if (tail.empty()) return true;
+    api::StreamEvent r;
+    r.type = type;
+    r.choice = ev.choice;
+    if (type == T::ToolCall) {
+      r.tool_call.index = tool_index;
+      r.tool_call.arguments = std::move(tail);
+    } else {
+      r.text = std::move(tail);
+    }
+    if (!ev.released_before) ev.released_before = std::make_shared<std::vector<api::StreamEvent>>();
+    ev.released_before->push_back(std::move(r));
+    return true;
+  };
   if (ev.type == T::Content || ev.type == T::ToolCall || ev.type == T::Finish) {
     // The reasoning of this choice is over: what its window still holds goes out first.
     if (auto it = reasoning_.find(ev.choice); it != reasoning_.end()) {
-      std::string tail = process_output(ctx, it->second, "", true, false, &blocked);
+      const bool ok = release(it->second, T::Reasoning, false);
       reasoning_.erase(it);
-      if (!blocked.empty()) {
-        fail();
-        return;
-      }
-      if (!tail.empty()) {
-        api::StreamEvent r;
-        r.type = T::Reasoning;
-        r.choice = ev.choice;
-        r.text = std::move(tail);
-        if (!ev.released_before) ev.released_before = std::make_shared<std::vector<api::StreamEvent>>();
-        ev.released_before->push_back(std::move(r));
-      }
+      if (!ok) return fail();
+    }
+  }
+  if (ev.type == T::ToolCall) {
+    // Text before a tool call goes out before it, in the order the model wrote them.
+    if (auto it = content_.find(ev.choice); it != content_.end()) {
+      const bool ok = release(it->second, T::Content, false);
+      content_.erase(it);
+      if (!ok) return fail();
     }
   }
   switch (ev.type) {
@@ -364,7 +380,7 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
     }
     case T::Reasoning: {
       // Held back like content; what is held goes out just before the choice's first
-      // content, tool call or Finish (release_reasoning), so a value split across
+      // content, tool call or Finish (`release` above), so a value split across
       // reasoning chunks is seen whole.
       ev.text = process_output(ctx, reasoning_[ev.choice], ev.text, false, false, &blocked);
       ev.raw.clear();
@@ -375,7 +391,7 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
     case T::ToolCall: {
       auto& p = tool_args_[{ev.choice, ev.tool_call.index}];
       // Arguments are JSON and end in '}' or '"', so only a partial placeholder is held
-      // (released by the next fragment); no window, as nothing carries it past Finish.
+      // (released by the next fragment, or ahead of the Finish); no window.
       ev.tool_call.arguments = process_output(ctx, p, ev.tool_call.arguments, false, true, &blocked, false);
       ev.raw.clear();
       if (!blocked.empty()) fail();
@@ -392,7 +408,8 @@ void DlpFilter::on_event(RequestContext& ctx, api::StreamEvent& ev) {
       }
       for (auto it = tool_args_.begin(); it != tool_args_.end();) {
         if (it->first.first == ev.choice) {
-          process_output(ctx, it->second, "", true, true, &blocked);
+          // A partial placeholder still held at the end of the arguments.
+          if (blocked.empty()) release(it->second, T::ToolCall, true, it->first.second);
           it = tool_args_.erase(it);
         } else {
           ++it;

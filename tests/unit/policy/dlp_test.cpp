@@ -233,3 +233,49 @@ TEST_CASE("dlp: stream hold-back keeps only what can still become a value", "[dl
   std::string f(3000, 'x');
   CHECK(hold_start(f) == 3000 - policy::kDlpMaxHoldBack);  // bounded
 }
+
+TEST_CASE("dlp filter: held text is released ahead of the event that ends it, in order", "[dlp]") {
+  auto dir = scratch_dir("dlp");
+  auto cfg = load(base_yaml(dir, kDlpTeam));
+  policy::DlpFilter f;
+  auto ctx = make_ctx(cfg, "", "fast");
+  ctx.caller.team = "t";
+  ctx.request.stream = true;
+  REQUIRE(run_request(f, ctx) == policy::FilterStatus::Continue);
+  std::vector<std::pair<api::StreamEvent::Type, std::string>> seen;  // what the caller would get, in order
+  auto feed = [&](api::StreamEvent ev) {
+    f.on_event(ctx, ev);
+    if (ev.released_before)
+      for (const auto& r : *ev.released_before)
+        seen.emplace_back(r.type, r.type == api::StreamEvent::Type::ToolCall ? r.tool_call.arguments : r.text);
+    seen.emplace_back(ev.type, ev.type == api::StreamEvent::Type::ToolCall ? ev.tool_call.arguments : ev.text);
+  };
+  using T = api::StreamEvent::Type;
+  api::StreamEvent r1;
+  r1.type = T::Reasoning;
+  r1.text = "think of jane.d";
+  feed(r1);
+  r1.text = "oe@corp.org";
+  feed(r1);
+  feed(content("Let me email admin@exa"));
+  feed(content("mple.org"));
+  api::StreamEvent call;
+  call.type = T::ToolCall;
+  call.tool_call.name = "mail";
+  call.tool_call.arguments = "{}";
+  feed(call);
+  api::StreamEvent fin;
+  fin.type = T::Finish;
+  feed(fin);
+  std::string reasoning, text;
+  size_t last_reasoning = 0, first_content = seen.size(), tool_at = 0, last_content = 0;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (seen[i].first == T::Reasoning) reasoning += seen[i].second, last_reasoning = i;
+    if (seen[i].first == T::Content && !seen[i].second.empty()) text += seen[i].second, first_content = std::min(first_content, i), last_content = i;
+    if (seen[i].first == T::ToolCall) tool_at = i;
+  }
+  CHECK(reasoning == "think of [REDACTED:EMAIL]");
+  CHECK(text == "Let me email [REDACTED:EMAIL]");
+  CHECK(last_reasoning < first_content);
+  CHECK(last_content < tool_at);
+}
