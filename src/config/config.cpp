@@ -71,7 +71,8 @@ bool ProviderConfig::operator==(const ProviderConfig& o) const {
   auto tie = [](const ProviderConfig& p) {
     return std::tie(p.name, p.type, p.base_url, p.api_key, p.ca_file, p.timeouts.connect_ms, p.timeouts.first_byte_ms,
                     p.timeouts.idle_ms, p.timeouts.total_ms, p.reasoning_echo, p.user_field, p.tokenizer, p.max_connections, p.headers,
-                    p.model_dir, p.device, p.tensor_parallel, p.max_num_seqs, p.kv_cache.block_tokens,
+                    p.model_dir, p.device, p.tensor_parallel, p.max_num_seqs, p.max_num_batched_tokens,
+                    p.max_model_len, p.kv_cache.block_tokens,
                     p.kv_cache.gpu_memory_fraction, p.kv_cache.prefix_caching, p.kv_cache.num_blocks);
   };
   return tie(*this) == tie(o);

@@ -55,6 +55,8 @@ struct ProviderConfig {
   std::string device = "auto";  // auto | cpu | cuda:N
   int tensor_parallel = 1;
   int max_num_seqs = 64;
+  int64_t max_num_batched_tokens = 2048;  // per-step token budget (chunked prefill)
+  int64_t max_model_len = 0;              // 0 = the model's context, capped by the KV pool
   KvCacheConfig kv_cache;
 
   Position pos;

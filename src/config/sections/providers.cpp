@@ -97,6 +97,8 @@ void parse_providers(MapReader& root, Config& cfg) {
     }
     m.integer("tensor_parallel", p.tensor_parallel, 1, 64);
     m.integer("max_num_seqs", p.max_num_seqs, 1, 65536);
+    m.integer("max_num_batched_tokens", p.max_num_batched_tokens, 1, 1 << 20);
+    m.integer("max_model_len", p.max_model_len, 0, int64_t{1} << 30);
     {
       auto k = m.map("kv_cache");
       k.integer("block_tokens", p.kv_cache.block_tokens, 1, 1024);
@@ -114,7 +116,8 @@ void parse_providers(MapReader& root, Config& cfg) {
       } else {
         if (p.type == ProviderType::Anthropic && p.base_url.empty()) p.base_url = "https://api.anthropic.com";
         if (p.base_url.empty()) m.ctx().error(entry.key_pos, m.field("base_url") + ": required for an openai provider");
-        for (const char* local_only : {"model_dir", "device", "tensor_parallel", "max_num_seqs", "kv_cache"})
+        for (const char* local_only : {"model_dir", "device", "tensor_parallel", "max_num_seqs",
+                                       "max_num_batched_tokens", "max_model_len", "kv_cache"})
           if (m.has(local_only))
             m.ctx().error(m.get(local_only)->key_pos, m.field(local_only) + ": only used by a local provider");
       }

@@ -35,7 +35,8 @@ using WakeChannel = asio::experimental::concurrent_channel<void(boost::system::e
 
 // Settings that need a new engine when they change (not `pos`, not remote-only fields).
 auto engine_settings(const config::ProviderConfig& p) {
-  return std::make_tuple(p.model_dir, p.device, p.tensor_parallel, p.max_num_seqs, p.kv_cache.block_tokens,
+  return std::make_tuple(p.model_dir, p.device, p.tensor_parallel, p.max_num_seqs, p.max_num_batched_tokens,
+                         p.max_model_len, p.kv_cache.block_tokens,
                          p.kv_cache.gpu_memory_fraction, p.kv_cache.prefix_caching, p.kv_cache.num_blocks);
 }
 using EngineSettings = decltype(engine_settings(std::declval<const config::ProviderConfig&>()));
@@ -360,6 +361,8 @@ std::shared_ptr<Provider> make_local_provider(const config::ProviderConfig& cfg)
     ec.device = cfg.device;
     ec.tensor_parallel = cfg.tensor_parallel;
     ec.max_num_seqs = std::max(1, cfg.max_num_seqs);
+    ec.max_num_batched_tokens = static_cast<int32_t>(std::max<int64_t>(1, cfg.max_num_batched_tokens));
+    ec.max_model_len = static_cast<int32_t>(cfg.max_model_len);
     ec.block_tokens = cfg.kv_cache.block_tokens;
     ec.num_blocks = cfg.kv_cache.num_blocks;
     ec.prefix_caching = cfg.kv_cache.prefix_caching;
