@@ -59,7 +59,7 @@ uint16_t SpanRecord::put_text(std::string_view s, uint16_t& len) {
   const size_t room = kTextBytes - text_used_;
   const size_t n = utf8_prefix(s, room);
   const uint16_t off = text_used_;
-  std::memcpy(text_ + off, s.data(), n);
+  if (n > 0) std::memcpy(text_ + off, s.data(), n);  // an empty view may have a null data()
   text_used_ = static_cast<uint16_t>(text_used_ + n);
   len = static_cast<uint16_t>(n);
   return off;
