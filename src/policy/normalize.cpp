@@ -53,6 +53,11 @@ NormalizedText::NormalizedText(std::string_view original, bool casefold) : origi
     };
     if (cp < 0x80) {
       emit(static_cast<char>(casefold && cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp));
+    } else if (const auto* prop = utf8proc_get_property(cp);
+               prop->decomp_seqindex == UINT16_MAX && (!casefold || prop->casefold_seqindex == UINT16_MAX)) {
+      // No compatibility mapping and nothing to fold (most letters of most scripts, CJK):
+      // the character is its own NFKC form; copy it without a round trip through utf8proc_map.
+      for (size_t k = pos; k < next; ++k) emit(original[k]);
     } else {
       // NFKC (and case fold) of this one code point.
       utf8proc_uint8_t* out = nullptr;
