@@ -187,6 +187,7 @@ AuditLog::~AuditLog() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  for (int old : retired_fds_) ::close(old);  // appended after the writer stopped: rare
   if (fd_ >= 0) {
     if (fsync_mode_ != "none") ::fsync(fd_);
     ::close(fd_);
@@ -203,12 +204,21 @@ void AuditLog::open_file() {
 
 void AuditLog::maybe_rotate() {
   if (max_bytes_ <= 0 || size_ < max_bytes_) return;
-  if (fsync_mode_ != "none") ::fsync(fd_);
-  ::close(fd_);
+  // Under mu_ on the appending thread: the old descriptor goes to the writer thread, which
+  // syncs (per policy) and closes it, so no request waits for a disk flush here.
+  retired_fds_.push_back(fd_);
+  fd_ = -1;
+  dirty_ = true;
   auto older = rotated_files(path_);
   std::string target = path_ + "." + std::to_string(older.size() + 1);
-  std::filesystem::rename(path_, target);
-  open_file();  // the chain head carries over: the new file's first prev is the old last hash
+  std::error_code ec;
+  std::filesystem::rename(path_, target, ec);
+  if (ec) std::fprintf(stderr, "audit: rotating %s failed: %s\n", path_.c_str(), ec.message().c_str());
+  try {
+    open_file();  // the chain head carries over: the new file's first prev is the old last hash
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "audit: %s\n", e.what());
+  }
 }
 
 void AuditLog::append(AuditEvent ev) {
@@ -319,17 +329,22 @@ void AuditLog::run() {
     if (!dirty_ && stop_) break;
     dirty_ = false;
     const uint64_t target = written_;
-    if (fsync_mode_ == "always" || fsync_mode_ == "batch") {
-      // Sync a duplicate descriptor without the lock: appends go on meanwhile (they are the
-      // next group), and a rotation may close fd_.
-      const int fd = fd_ >= 0 ? ::dup(fd_) : -1;
-      lock.unlock();
-      if (fd >= 0) {
-        ::fdatasync(fd);
-        ::close(fd);
-      }
-      lock.lock();
+    std::vector<int> retired;
+    retired.swap(retired_fds_);
+    const bool sync = fsync_mode_ == "always" || fsync_mode_ == "batch";
+    // Sync a duplicate descriptor without the lock: appends go on meanwhile (they are the
+    // next group), and a rotation may replace fd_.
+    const int fd = sync && fd_ >= 0 ? ::dup(fd_) : -1;
+    lock.unlock();
+    for (int old : retired) {  // files rotated away: their last records, then close
+      if (sync) ::fsync(old);
+      ::close(old);
     }
+    if (fd >= 0) {
+      ::fdatasync(fd);
+      ::close(fd);
+    }
+    lock.lock();
     synced_ = std::max(synced_, target);
     done_cv_.notify_all();
   }

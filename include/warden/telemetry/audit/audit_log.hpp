@@ -86,6 +86,7 @@ class AuditLog {
   uint64_t written_ = 0;  // records written to the file
   uint64_t synced_ = 0;   // records covered by a completed sync (all of them with fsync none)
   bool dirty_ = false;    // written since the writer's last sync
+  std::vector<int> retired_fds_;  // rotated-away files for the writer to sync and close
   bool stop_ = false;
   std::thread thread_;
 };
