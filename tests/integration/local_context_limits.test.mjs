@@ -7,23 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { postChat } from '../support/http.mjs';
-import { CALLER_KEY, runWarden, startWarden, tempDir } from '../support/warden.mjs';
+import { runWarden, startTinyLocal, tempDir } from '../support/warden.mjs';
 
 let local;
-let modelDir;
 before(async () => {
-  modelDir = path.join(tempDir('warden-ctx-'), 'tiny');
-  const made = await runWarden(['model', 'make-tiny', '--arch', 'qwen2', '--out', modelDir, '--seed', '9'], { timeoutMs: 120000 });
-  assert.equal(made.code, 0, made.stderr);
-  local = await startWarden({
-    providers: {
-      local: { type: 'local', model_dir: modelDir, device: 'cpu', max_num_seqs: 2, max_model_len: 64,
-        max_num_batched_tokens: 16, kv_cache: { num_blocks: 64 } },
-    },
-    models: { tiny: { targets: [{ provider: 'local', model: 'tiny' }] } },
-    teams: { t1: {} },
-    keys: [{ id: 'k1', team: 't1', key: CALLER_KEY }],
-  }, { startTimeoutMs: 60000 });
+  ({ warden: local } = await startTinyLocal({ seed: 9, provider: { max_model_len: 64, max_num_batched_tokens: 16 } }));
 });
 after(async () => {
   await local?.stop();

@@ -5,26 +5,18 @@
 // extensions it does honour (logit_bias, min_p, repetition_penalty, min_tokens,
 // ignore_eos, stop_token_ids) change the answer as asked, and bad values are a 400.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { postChat } from '../support/http.mjs';
-import { CALLER_KEY, runWarden, startWarden, tempDir } from '../support/warden.mjs';
+import { CALLER_KEY, runWarden, startTinyLocal } from '../support/warden.mjs';
 
 let local;
 let hello;  // the id of "Hello" in the model's vocabulary
 before(async () => {
-  const modelDir = path.join(tempDir('warden-unsupported-'), 'tiny');
-  const made = await runWarden(['model', 'make-tiny', '--arch', 'qwen2', '--out', modelDir, '--seed', '5'], { timeoutMs: 120000 });
-  assert.equal(made.code, 0, made.stderr);
-  const ids = await runWarden(['tokenize', '--tokenizer', modelDir, 'Hello']);
+  const started = await startTinyLocal({ seed: 5 });
+  local = started.warden;
+  const ids = await runWarden(['tokenize', '--tokenizer', started.modelDir, 'Hello']);
   assert.equal(ids.code, 0, ids.stderr);
   [hello] = JSON.parse(ids.stdout);
-  local = await startWarden({
-    providers: { local: { type: 'local', model_dir: modelDir, device: 'cpu', max_num_seqs: 2, kv_cache: { num_blocks: 64 } } },
-    models: { tiny: { targets: [{ provider: 'local', model: 'tiny' }] } },
-    teams: { t1: {} },
-    keys: [{ id: 'k1', team: 't1', key: CALLER_KEY }],
-  }, { startTimeoutMs: 60000 });
 });
 after(async () => {
   await local?.stop();

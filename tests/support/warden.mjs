@@ -176,3 +176,20 @@ export function runWarden(args, { env = {}, cwd, timeoutMs = 20000 } = {}) {
     });
   });
 }
+
+// A random-weight tiny Qwen2 (Qwen vocabulary) written by `warden model make-tiny`, served
+// by a warden whose only model `tiny` is a local provider on the CPU. `provider` adds to
+// or overrides the provider's settings. Returns { warden, modelDir }.
+export async function startTinyLocal({ seed = 5, provider = {} } = {}) {
+  const modelDir = path.join(tempDir('warden-tiny-local-'), 'tiny');
+  const made = await runWarden(['model', 'make-tiny', '--arch', 'qwen2', '--out', modelDir, '--seed', String(seed)],
+    { timeoutMs: 120000 });
+  if (made.code !== 0) throw new Error(`make-tiny failed: ${made.stderr}`);
+  const warden = await startWarden({
+    providers: { local: { type: 'local', model_dir: modelDir, device: 'cpu', max_num_seqs: 2, kv_cache: { num_blocks: 64 }, ...provider } },
+    models: { tiny: { targets: [{ provider: 'local', model: 'tiny' }] } },
+    teams: { t1: {} },  // a key's team must be defined
+    keys: [{ id: 'k1', team: 't1', key: CALLER_KEY }],
+  }, { startTimeoutMs: 60000 });
+  return { warden, modelDir };
+}
