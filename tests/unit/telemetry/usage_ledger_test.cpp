@@ -278,3 +278,34 @@ TEST_CASE("usage ledger: audit records the ledger lacks become rows at open, onc
   CHECK(prompt == 14);
   std::filesystem::remove_all(dir);
 }
+
+// Past half a journal the writer switches to the other one and empties the first once its
+// rows are committed: a crash after several switches still loses nothing and doubles nothing.
+TEST_CASE("usage ledger: journal switches keep every row exactly once across a crash") {
+  const std::string dir = temp_state_dir();
+  constexpr int kBefore = 60000;  // ~4.5 MB of journal lines: past the 4 MiB switch
+  constexpr int kAfter = 500;
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    auto ledger = UsageLedger::open(dir, 1 << 20);
+    if (!ledger) ::_exit(2);
+    for (int i = 0; i < kBefore; ++i) (*ledger)->append(row(k2026_11_23 + i, "k1", "t1", "up/flash", 1, 1, 0.0));
+    (*ledger)->flush();
+    for (int i = 0; i < kAfter; ++i) (*ledger)->append(row(k2026_11_23 + kBefore + i, "k1", "t1", "up/flash", 1, 1, 0.0));
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  {
+    auto ledger = UsageLedger::open(dir);
+    REQUIRE(ledger);
+  }
+  auto total = usage_report(dir, UsageGroupBy::Team, 0, INT64_MAX);
+  REQUIRE(total);
+  REQUIRE(total->size() == 1);
+  CHECK((*total)[0].requests == kBefore + kAfter);
+  std::filesystem::remove_all(dir);
+}
