@@ -44,6 +44,19 @@ UsageRow row(int64_t ts, std::string key, std::string team, std::string target, 
   return r;
 }
 
+// Runs `body` in a child process that then _exit()s at once (no destructor, no flush: what
+// kill -9 leaves behind). True when the child got through `body`.
+template <class Body>
+bool crashed_after(Body body) {
+  pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    ::_exit(body() ? 0 : 2);
+  }
+  int status = 0;
+  return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 constexpr int64_t kDay = 86'400'000;
 constexpr int64_t k2026_11_23 = 1'795'392'000'000;  // 2026-11-23T00:00:00Z
 
@@ -171,22 +184,16 @@ TEST_CASE("usage ledger: json, csv and table renderings carry the same totals") 
 TEST_CASE("usage ledger: rows appended before a crash are replayed from the journal, once") {
   const std::string dir = temp_state_dir();
   constexpr int kRows = 300;
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
+  REQUIRE(crashed_after([&] {
     auto ledger = UsageLedger::open(dir);
-    if (!ledger) ::_exit(2);
+    if (!ledger) return false;
     for (int i = 0; i < kRows; ++i) {
       auto r = row(k2026_11_23 + i, "k1", "t1", "up/flash", 10, 5, 0.01);
       r.error_code = i % 7 == 0 ? "odd\x1f\nvalue\\" : "";  // escaping round-trips
       (*ledger)->append(std::move(r));
     }
-    ::_exit(0);
-  }
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+    return true;
+  }));
   {
     auto ledger = UsageLedger::open(dir);
     REQUIRE(ledger);
@@ -285,20 +292,14 @@ TEST_CASE("usage ledger: journal switches keep every row exactly once across a c
   const std::string dir = temp_state_dir();
   constexpr int kBefore = 60000;  // ~4.5 MB of journal lines: past the 4 MiB switch
   constexpr int kAfter = 500;
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
+  REQUIRE(crashed_after([&] {
     auto ledger = UsageLedger::open(dir, 1 << 20);
-    if (!ledger) ::_exit(2);
+    if (!ledger) return false;
     for (int i = 0; i < kBefore; ++i) (*ledger)->append(row(k2026_11_23 + i, "k1", "t1", "up/flash", 1, 1, 0.0));
     (*ledger)->flush();
     for (int i = 0; i < kAfter; ++i) (*ledger)->append(row(k2026_11_23 + kBefore + i, "k1", "t1", "up/flash", 1, 1, 0.0));
-    ::_exit(0);
-  }
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+    return true;
+  }));
   {
     auto ledger = UsageLedger::open(dir);
     REQUIRE(ledger);
