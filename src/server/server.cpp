@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <csignal>
 #include <thread>
 
@@ -25,6 +26,27 @@
 #include "warden/telemetry/events.hpp"
 
 namespace warden::server {
+
+namespace {
+
+// A remote provider with neither api_key nor an auth header in `headers` (e.g. an unset
+// ${DEEPSEEK_API_KEY:-}) gets every request refused upstream: said once at start, by name.
+void warn_missing_credentials(const config::Config& cfg) {
+  for (const auto& [name, p] : cfg.providers) {
+    if (p.type == config::ProviderType::Local || !p.api_key.empty()) continue;
+    bool header_auth = false;
+    for (const auto& [h, v] : p.headers) {
+      std::string lower = h;
+      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      header_auth = header_auth || lower == "authorization" || lower == "x-api-key";
+    }
+    if (!header_auth)
+      spdlog::warn("provider '{}' has no api_key: its upstream will refuse every request (is its environment variable set?)",
+                   name);
+  }
+}
+
+}  // namespace
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -376,6 +398,7 @@ struct Server::Impl {
     if (options.watch_config_file && !options.config_path.empty())
       asio::co_spawn(control(), watch_file(), asio::detached);
 
+    warn_missing_credentials(*cfg);
     spdlog::info("listening on {}{}", state.listen_address, tls ? " (tls)" : "");
     if (admin_acceptor) spdlog::info("admin listening on {}{}", state.admin_listen_address, admin_tls ? " (tls)" : "");
     if (admin_acceptor && !admin_tls && !is_loopback(cfg->server.admin_listen->host))
