@@ -15,9 +15,9 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/string.hpp>
 #include <spdlog/spdlog.h>
 
-#include <cctype>
 #include <csignal>
 #include <thread>
 
@@ -35,11 +35,8 @@ void warn_missing_credentials(const config::Config& cfg) {
   for (const auto& [name, p] : cfg.providers) {
     if (p.type == config::ProviderType::Local || !p.api_key.empty()) continue;
     bool header_auth = false;
-    for (const auto& [h, v] : p.headers) {
-      std::string lower = h;
-      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      header_auth = header_auth || lower == "authorization" || lower == "x-api-key";
-    }
+    for (const auto& [h, v] : p.headers)
+      header_auth = header_auth || boost::beast::iequals(h, "authorization") || boost::beast::iequals(h, "x-api-key");
     if (!header_auth)
       spdlog::warn("provider '{}' has no api_key: its upstream will refuse every request (is its environment variable set?)",
                    name);

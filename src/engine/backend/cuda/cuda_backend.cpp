@@ -35,8 +35,7 @@ kernels::MoeRouting routing_of(const ModelConfig& c) {
   kernels::MoeRouting r;
   r.num_experts = m.num_experts;
   r.top_k = m.top_k;
-  // The kernels keep their own enums (no warden headers in kernels/): two switches on
-  // small enums per MoE layer, no string compares.
+  // The kernels keep their own enums (no warden headers in kernels/): mapped once at load.
   switch (m.scoring.value()) {
     case MoeScoringKind::Softmax: r.scoring = kernels::MoeScoring::Softmax; break;
     case MoeScoringKind::Sigmoid: r.scoring = kernels::MoeScoring::Sigmoid; break;
@@ -89,6 +88,7 @@ CudaBackend::CudaBackend(const std::string& model_dir, int device)
     throw;
   }
   attn_scale_ = float(config_.softmax_scale());
+  routing_ = routing_of(config_);
 }
 
 CudaBackend::~CudaBackend() {
@@ -363,7 +363,7 @@ void CudaBackend::moe(const DeviceMoe& w, const bf16* x, int32_t rows, bf16* out
   bf16* a = act_.act.as<bf16>();
   // The router in fp32, as HF computes the gate.
   gemm_->f32_out(x, hidden, rows, w.router, router, experts);
-  kernels::moe_route(router, w.router_bias, rows, routing_of(c), ids, weights, stream_);
+  kernels::moe_route(router, w.router_bias, rows, routing_, ids, weights, stream_);
   kernels::moe_align(ids, rows, top_k, experts, offsets, perm_to_a, a_to_perm, moe_workspace_.get(),
                      moe_workspace_.bytes(), stream_);
   kernels::moe_gather_rows(x, hidden, perm_to_a, rows, top_k, x_perm, stream_);

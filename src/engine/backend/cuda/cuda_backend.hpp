@@ -20,6 +20,7 @@
 #include "cublas_gemm.hpp"
 #include "device_kv_pool.hpp"
 #include "device_weights.hpp"
+#include "kernels/moe_route.cuh"
 #include "kernels/paged_attention.cuh"
 #include "rope_table.hpp"
 #include "step_metadata.hpp"
@@ -82,6 +83,7 @@ class CudaBackend final : public Backend {
   DeviceBuffer sampled_ids_;     // int32 [rows]
   PinnedBuffer host_ids_;
   float attn_scale_ = 0.0f;
+  kernels::MoeRouting routing_;  // the router's rules, from config_ at load
   int32_t max_seqs_ = 0;  // from prepare(): sizes the decode scratch
   std::atomic<bool> healthy_{true};
 };
