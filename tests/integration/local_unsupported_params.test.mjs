@@ -185,3 +185,15 @@ test('thinking: a bad budget is a 400 naming thinking', async () => {
   assert.equal(res.status, 400, res.text);
   assert.equal(res.json.error.param, 'thinking');
 });
+
+test('logit_bias naming one token twice is refused (two +100s would pass the bound)', async () => {
+  const res = await fetch(`${local.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${CALLER_KEY}`, 'content-type': 'application/json' },
+    body: `{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":2,"logit_bias":{"${hello}":100,"${hello}":100}}`,
+  });
+  assert.equal(res.status, 400);
+  const body = await res.json();
+  assert.equal(body.error.param, 'logit_bias');
+  assert.match(body.error.message, /twice/);
+});

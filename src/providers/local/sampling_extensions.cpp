@@ -42,6 +42,9 @@ std::optional<Error> apply_sampling_extensions(const api::ChatRequest& req, int3
         double bias = 0;
         if (field.value.get(bias) != simdjson::SUCCESS || !std::isfinite(bias) || bias < -100 || bias > 100)
           return invalid(name, "biases must be numbers from -100 to 100");
+        // A repeated id would add its biases past the ±100 bound.
+        for (const auto& [seen, b] : s.logit_bias)
+          if (seen == id) return invalid(name, "token id " + std::to_string(id) + " appears twice");
         s.logit_bias.emplace_back(static_cast<int32_t>(id), static_cast<float>(bias));
       }
     } else if (name == "min_p") {
